@@ -1,0 +1,138 @@
+"""Hyperbolic functions and their inverses, stable in the saturated tails.
+
+* ``tanh'(x) = sech(x)**2`` with ``sech = 1/cosh``: no ``1 - tanh(x)**2`` (which is
+  ``0`` for ``|x| > 9`` in float32).
+* ``arcsinh'(x) = 1/hypot(x, 1)`` and ``arccosh'(x) = 1/(sqrt(x-1) sqrt(x+1))``: ``x``
+  is never squared, so large arguments do not overflow to a zero derivative.
+* ``arctanh'(x) = 1/((1-x)(1+x))``, as two divisions.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from ._arithmetic import reciprocal_core, sqrt_core, square_core
+from ._dtypes import prepare
+from ._hypot import hypot_core
+from ._rule import constant, stable_rule
+from ._strong import strong_div, strong_mul
+
+__all__ = ["sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh"]
+
+# d sinh = cosh dx; d cosh = sinh dx.
+sinh_core = stable_rule(jnp.sinh, lambda p, out, t: strong_mul(t[0], cosh_core(p[0])))
+cosh_core = stable_rule(jnp.cosh, lambda p, out, t: strong_mul(t[0], sinh_core(p[0])))
+
+# d tanh = sech(x)**2 dx with sech = 1/cosh: exact in the tails, no 1 - tanh**2.
+tanh_core = stable_rule(
+    jnp.tanh,
+    lambda p, out, t: strong_mul(t[0], square_core(reciprocal_core(cosh_core(p[0])))),
+)
+
+
+def _one_plus_square_root(x):
+    # sqrt(1 + x**2) without squaring x: hypot(x, 1) for real x.
+    if jnp.issubdtype(x.dtype, jnp.complexfloating):
+        return sqrt_core(constant(1.0, x) + x * x)
+    return hypot_core(x, jnp.ones_like(x))
+
+
+# d arcsinh = dx / hypot(x, 1).
+arcsinh_core = stable_rule(
+    jnp.arcsinh, lambda p, out, t: strong_div(t[0], _one_plus_square_root(p[0]))
+)
+
+# d arccosh = (dx / sqrt(x - 1)) / sqrt(x + 1).
+arccosh_core = stable_rule(
+    jnp.arccosh,
+    lambda p, out, t: strong_div(
+        strong_div(t[0], sqrt_core(p[0] - constant(1.0, out))),
+        sqrt_core(p[0] + constant(1.0, out)),
+    ),
+)
+
+# d arctanh = (dx / (1 - x)) / (1 + x); both factors exact near |x| = 1.
+arctanh_core = stable_rule(
+    jnp.arctanh,
+    lambda p, out, t: strong_div(
+        strong_div(t[0], constant(1.0, out) - p[0]), constant(1.0, out) + p[0]
+    ),
+)
+
+
+def sinh(x: ArrayLike, /) -> jax.Array:
+    """Element-wise hyperbolic sine; derivative :math:`\\cosh(x)\\,dx`.
+
+    Example:
+        >>> import jax
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.sinh)(0.0)
+        Array(1., dtype=float32, weak_type=True)
+    """
+    return sinh_core(*prepare("sinh", jnp.sinh, x))
+
+
+def cosh(x: ArrayLike, /) -> jax.Array:
+    """Element-wise hyperbolic cosine; derivative :math:`\\sinh(x)\\,dx`.
+
+    Example:
+        >>> import jax
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.cosh)(0.0)
+        Array(0., dtype=float32, weak_type=True)
+    """
+    return cosh_core(*prepare("cosh", jnp.cosh, x))
+
+
+def tanh(x: ArrayLike, /) -> jax.Array:
+    """Element-wise hyperbolic tangent; derivative :math:`(1/\\cosh x)^2\\,dx`.
+
+    ``jax.grad(jnp.tanh)(20.0)`` is ``0`` in float32; the truth is ``1.7e-17``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.tanh)(jnp.float32(20.0))
+        Array(1.6993e-17, dtype=float32)
+    """
+    return tanh_core(*prepare("tanh", jnp.tanh, x))
+
+
+def arcsinh(x: ArrayLike, /) -> jax.Array:
+    """Element-wise inverse hyperbolic sine; derivative :math:`dx/\\operatorname{hypot}(x, 1)`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.arcsinh)(jnp.float32(1e30))
+        Array(1.e-30, dtype=float32)
+    """
+    return arcsinh_core(*prepare("arcsinh", jnp.arcsinh, x))
+
+
+def arccosh(x: ArrayLike, /) -> jax.Array:
+    """Element-wise inverse hyperbolic cosine, :math:`x \\ge 1`.
+
+    Derivative :math:`(dx/\\sqrt{x-1})/\\sqrt{x+1}`; ``+inf`` at ``x = 1``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.arccosh)(jnp.float32(1e30))
+        Array(1.e-30, dtype=float32)
+    """
+    return arccosh_core(*prepare("arccosh", jnp.arccosh, x))
+
+
+def arctanh(x: ArrayLike, /) -> jax.Array:
+    """Element-wise inverse hyperbolic tangent; derivative :math:`(dx/(1-x))/(1+x)`.
+
+    Example:
+        >>> import jax
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.arctanh)(0.0)
+        Array(1., dtype=float32, weak_type=True)
+    """
+    return arctanh_core(*prepare("arctanh", jnp.arctanh, x))
