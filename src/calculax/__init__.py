@@ -1,5 +1,12 @@
-"""calculax: calculus done right in JAX."""
+"""calculax: calculus done right in JAX.
 
+Derivatives of any order that stay finite and accurate across the whole floating-point
+range. ``calculax.numpy`` holds the stable functions; ``calculax.custom_derivative``
+lets you write your own stable rules.
+"""
+
+from . import derivatives as derivatives
 from . import numpy as numpy
+from .derivatives import custom_derivative as custom_derivative
 
 __version__ = "0.1.0"

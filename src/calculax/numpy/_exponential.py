@@ -52,8 +52,11 @@ log1p_core = stable_rule(
 
 
 def _difference_or_zero(x, y):
-    # x - y, but 0 where x == y (so that inf - inf gives weights 1/2, not nan).
-    return jnp.where(x == y, jnp.zeros_like(x), x - jnp.where(x == y, x, y))
+    # x - y, but 0 where x == y == +-inf (weights 1/2, not nan); differentiable at
+    # finite ties.
+    both_infinite = (x == y) & jnp.isinf(x)
+    safe_y = jnp.where(both_infinite, x, y)
+    return jnp.where(both_infinite, jnp.zeros_like(x), x - safe_y)
 
 
 # d logaddexp(x, y) = sigma(x - y) dx + sigma(y - x) dy: weights in [0, 1].

@@ -1,7 +1,8 @@
 """Powers: ``x**y`` with rules that stay finite at ``x = 0`` and in ``y``.
 
-* ``d/dx x^y = y x^(y-1)`` (never ``y x^y / x``, which is ``0/0`` at ``x = 0`` and
-  loses the tail when ``x^y`` underflows); ``y * x^(y-1)`` is a strong product, so
+* ``d/dx x^y = y (x^y / x)`` where ``x^y`` is a normal number (``pow(x, y - 1)`` would
+  round ``y - 1``, an error that ``log x`` amplifies to ~100 ulp), and
+  ``y x^(y-1)`` at ``x = 0`` or where ``x^y`` underflows; a strong product, so
   ``d/dx x^0 = 0`` even at ``x = 0``.
 * ``d/dy x^y = x^y log x`` as a strong product: ``0`` where ``x^y = 0`` (``0^y``,
   ``y > 0``), not ``0 * -inf = nan``. For ``x < 0`` it is ``nan`` (``x^y`` is not real
@@ -16,6 +17,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from ._arithmetic import divide_core
 from ._dtypes import prepare
 from ._exponential import log_core
 from ._rule import constant, stable_rule
@@ -24,14 +26,21 @@ from ._strong import strong_mul
 __all__ = ["power", "float_power"]
 
 
-def _dpower_dx(x, y):
-    return strong_mul(y, power_core(x, y - constant(1.0, x)))
+def _dpower_dx(x, y, out):
+    # y x^(y-1), as y (x^y / x) where x^y is a normal number (no rounding of y - 1,
+    # whose error is amplified by log x), else y pow(x, y - 1) (x = 0, underflow).
+    normal = (x != 0) & (jnp.abs(out) >= constant(float(jnp.finfo(x.dtype).tiny), x).real)
+    x_safe = jnp.where(normal, x, jnp.ones_like(x))
+    x_edge = jnp.where(normal, jnp.ones_like(x), x)
+    ratio = divide_core(power_core(x_safe, y), x_safe)
+    lowered = power_core(x_edge, y - constant(1.0, x))
+    return strong_mul(y, jnp.where(normal, ratio, lowered))
 
 
 # d x^y = (y x^(y-1)) dx + (x^y log x) dy.
 power_core = stable_rule(
     jax.lax.pow,
-    lambda p, out, t: strong_mul(t[0], _dpower_dx(p[0], p[1]))
+    lambda p, out, t: strong_mul(t[0], _dpower_dx(p[0], p[1], out))
     + strong_mul(t[1], strong_mul(out, log_core(p[0]))),
 )
 

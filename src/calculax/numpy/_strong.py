@@ -27,7 +27,8 @@ intermediate ``a / b`` is as representable as the result, ``b**2`` is not.
 
 Under ``jit``, XLA's algebraic simplifier rewrites ``(a / b) / c`` into
 ``a / (b * c)`` -- exactly the unstable form. Each primitive therefore lowers to its
-``select`` followed by ``lax.optimization_barrier``, which XLA does not look through.
+``select`` between two ``lax.optimization_barrier`` calls (on the operands and on the
+result), which XLA does not look through.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = ["strong_mul", "strong_div"]
 
 
 def _strong_mul_impl(a, b):
+    a, b = lax.optimization_barrier((a, b))
     product = lax.mul(a, b)
     is_zero = lax.bitwise_or(
         lax.eq(a, lax.full_like(a, 0)), lax.eq(b, lax.full_like(b, 0))
@@ -52,6 +54,7 @@ def _strong_mul_impl(a, b):
 
 
 def _strong_div_impl(a, b):
+    a, b = lax.optimization_barrier((a, b))
     quotient = lax.div(a, b)
     is_zero = lax.eq(a, lax.full_like(a, 0))
     return lax.optimization_barrier(

@@ -1,6 +1,8 @@
 """Inverse trigonometric functions and ``sinc``, with range-safe derivative rules.
 
-* ``arcsin'``/``arccos'`` = ``±1/(sqrt(1-x) sqrt(1+x))``: exact factors near ``|x| = 1``.
+* ``arcsin'``/``arccos'`` = ``±1/sqrt(1-x^2)`` with ``1-x^2`` formed as ``1 - x*x``
+  near 0 and as ``(1-x)(1+x)`` near ``|x| = 1`` (no cancellation in either place,
+  nor in its derivatives).
 * ``arctan'(x) = 1/(1+x^2)`` for ``|x| <= 1`` and ``r^2/(1+r^2)`` with ``r = 1/x``
   beyond: the higher derivatives (``~ 1/x^{k+1}``) never pass through ``1/x^4``-size
   intermediates that underflow.
@@ -22,19 +24,28 @@ from jax.typing import ArrayLike
 
 from ._arithmetic import divide_core, reciprocal_core, sqrt_core, square_core
 from ._dtypes import prepare
-from ._hypot import hypot_core, ratio_or_zero
+from ._hypot import hypot_core, hypot_ratio_core, ratio_or_zero
 from ._rule import constant, stable_rule
 from ._strong import strong_div, strong_mul
 
 __all__ = ["arcsin", "arccos", "arctan", "arctan2", "sinc"]
 
 
-def _inverse_sqrt_one_minus_square(x, t):
+def one_minus_square(x):
+    """``1 - x**2``: as ``1 - x*x`` for ``|x| < 1/2`` (derivative ``-2x`` exact near 0),
+    as ``(1 - x)(1 + x)`` beyond (exact near ``|x| = 1``)."""
     one = constant(1.0, x)
-    return strong_div(strong_div(t, sqrt_core(one - x)), sqrt_core(one + x))
+    small = jnp.abs(x) < 0.5
+    x_small = jnp.where(small, x, jnp.zeros_like(x))
+    x_large = jnp.where(small, one, x)
+    return jnp.where(small, one - x_small * x_small, (one - x_large) * (one + x_large))
 
 
-# d arcsin = (dx/sqrt(1-x))/sqrt(1+x); d arccos is its negative.
+def _inverse_sqrt_one_minus_square(x, t):
+    return strong_div(t, sqrt_core(one_minus_square(x)))
+
+
+# d arcsin = dx/sqrt(1 - x^2), 1 - x^2 from one_minus_square; d arccos = -d arcsin.
 arcsin_core = stable_rule(
     jnp.arcsin, lambda p, out, t: _inverse_sqrt_one_minus_square(p[0], t[0])
 )
@@ -61,12 +72,36 @@ arctan_core = stable_rule(
 )
 
 
+def _over_h(a, h):
+    return ratio_or_zero(a, h)
+
+
+def _angle_partial(u, v):
+    # u / h**2 with h = hypot(u, v), as (u/h)/h; 0 at the origin.
+    h = hypot_core(u, v)
+    return _over_h(hypot_ratio_core(u, v), h)
+
+
+def _angle_partial_rule(p, out, t):
+    # d(u/h^2) = ((r_v - r_u)(r_v + r_u)/h/h) du - (2 r_u (r_v/h)/h) dv: closed forms
+    # that are exactly 0 on the diagonal |u| = |v|, where the quotient rule
+    # subtracts two overflowing 1/h^2 terms.
+    u, v = p
+    h = hypot_core(u, v)
+    r_u, r_v = hypot_ratio_core(u, v), hypot_ratio_core(v, u)
+    d_u = _over_h(_over_h((r_v - r_u) * (r_v + r_u), h), h)
+    d_v = _over_h(constant(2.0, out) * r_u * _over_h(r_v, h), h)
+    return strong_mul(t[0], d_u) - strong_mul(t[1], d_v)
+
+
+angle_partial_core = stable_rule(_angle_partial, _angle_partial_rule)
+
+
 def _arctan2_rule(p, out, t):
-    # d atan2(y, x) = ((x/h)/h) dy - ((y/h)/h) dx, h = hypot(x, y); 0 at the origin.
+    # d atan2(y, x) = (x/h^2) dy - (y/h^2) dx, h = hypot(x, y); 0 at the origin.
     y, x = p
-    h = hypot_core(y, x)
-    return strong_mul(t[0], ratio_or_zero(ratio_or_zero(x, h), h)) - strong_mul(
-        t[1], ratio_or_zero(ratio_or_zero(y, h), h)
+    return strong_mul(t[0], angle_partial_core(x, y)) - strong_mul(
+        t[1], angle_partial_core(y, x)
     )
 
 
@@ -117,7 +152,7 @@ def _sinc_real(x):
 
 
 def arcsin(x: ArrayLike, /) -> jax.Array:
-    """Element-wise inverse sine; derivative :math:`(dx/\\sqrt{1-x})/\\sqrt{1+x}`.
+    """Element-wise inverse sine; derivative :math:`dx/\\sqrt{1-x^2}`.
 
     Example:
         >>> import jax
@@ -129,7 +164,7 @@ def arcsin(x: ArrayLike, /) -> jax.Array:
 
 
 def arccos(x: ArrayLike, /) -> jax.Array:
-    """Element-wise inverse cosine; derivative :math:`-(dx/\\sqrt{1-x})/\\sqrt{1+x}`.
+    """Element-wise inverse cosine; derivative :math:`-dx/\\sqrt{1-x^2}`.
 
     Example:
         >>> import jax

@@ -1,1 +1,10 @@
-"""placeholder"""
+"""Linear algebra whose derivatives stay finite and accurate at every order.
+
+``norm`` is ``jax.numpy.linalg.norm`` with an overflow-free primal and stable
+derivatives (zero subgradient at the zero vector); ``matrix_function`` applies a
+scalar function to the eigenvalues of a symmetric (Hermitian) matrix, with
+derivatives from divided differences that stay finite at repeated eigenvalues.
+"""
+
+from ._norm import norm as norm
+from ._matrix_function import matrix_function as matrix_function

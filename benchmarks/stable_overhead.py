@@ -1,0 +1,266 @@
+"""Runtime and compile-time overhead of ``calculax.numpy`` against ``jax.numpy``.
+
+Three realistic losses, each written twice -- once with ``calculax.numpy`` (``cnp``),
+once with ``jax.numpy`` (``jnp``) -- and differentiated the same way in the same run:
+
+1. the seed ratio ``sum(-a / b)`` over 10**4 pairs ``(a, b)``;
+2. an MLP loss: 2 hidden ``tanh`` layers of width 256, batch 512, 10 classes,
+   cross-entropy through ``logsumexp``;
+3. regularised least squares ``||A x - y||_2 + lam ||x||_2`` with ``A`` 1000 x 500.
+
+For each: the jit-compiled gradient and the Hessian-vector product (forward over
+reverse, ``jvp(grad(f))``). Runtime is the median of ``--repeats`` (>= 30) calls after
+warm-up, calculax and JAX interleaved so that load on the machine hits both alike;
+compile time is the median over 3 fresh ``jax.jit(f).lower(...).compile()``.
+
+Goal: runtime ratio (calculax / jax) <= 1.10 on CPU.
+
+Run: ``python benchmarks/stable_overhead.py`` (results also written as JSON under
+``benchmarks/results/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import calculax
+import calculax.numpy as cnp
+
+GOAL = 1.10
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _stable_logsumexp():
+    """``cnp.special.logsumexp`` if it exists, else a max-shifted ``cnp`` version."""
+    if hasattr(cnp.special, "logsumexp"):
+        return cnp.special.logsumexp, "calculax.numpy.special.logsumexp"
+
+    def logsumexp(x, axis):
+        shift = jax.lax.stop_gradient(jnp.max(x, axis=axis, keepdims=True))
+        total = jnp.sum(cnp.exp(x - shift), axis=axis)
+        return cnp.log(total) + jnp.squeeze(shift, axis)
+
+    return logsumexp, "fallback: cnp.log(sum(cnp.exp(x - max))) + max"
+
+
+def _stable_norm():
+    """``cnp.linalg.norm`` if it exists, else ``cnp.sqrt`` of a sum of squares."""
+    if hasattr(cnp.linalg, "norm"):
+        return cnp.linalg.norm, "calculax.numpy.linalg.norm"
+    return (lambda x: cnp.sqrt(jnp.sum(cnp.square(x)))), "fallback: cnp.sqrt(sum(x**2))"
+
+
+def seed_ratio(key):
+    ka, kb = jax.random.split(key)
+    a = 10.0 ** jax.random.uniform(ka, (10_000,), minval=-3.0, maxval=3.0)
+    b = 10.0 ** jax.random.uniform(kb, (10_000,), minval=-3.0, maxval=3.0)
+
+    def make(divide):
+        return lambda p: jnp.sum(-divide(p[0], p[1]))
+
+    return make(cnp.divide), make(jnp.divide), (a, b), {}
+
+
+def mlp(key):
+    sizes = (128, 256, 256, 10)
+    keys = jax.random.split(key, len(sizes) + 1)
+    params = [
+        (jax.random.normal(k, (m, n)) / np.sqrt(m), jnp.zeros(n))
+        for k, m, n in zip(keys, sizes[:-1], sizes[1:])
+    ]
+    x = jax.random.normal(keys[-2], (512, sizes[0]))
+    labels = jax.random.randint(keys[-1], (512,), 0, sizes[-1])
+    stable_lse, lse_name = _stable_logsumexp()
+
+    def make(tanh, logsumexp):
+        def loss(p):
+            h = x
+            for w, b in p[:-1]:
+                h = tanh(h @ w + b)
+            logits = h @ p[-1][0] + p[-1][1]
+            picked = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+            return jnp.mean(logsumexp(logits, axis=1) - picked)
+
+        return loss
+
+    jax_lse = jax.nn.logsumexp
+    return (
+        make(cnp.tanh, stable_lse),
+        make(jnp.tanh, jax_lse),
+        params,
+        {"logsumexp": lse_name},
+    )
+
+
+def least_squares(key):
+    ka, ky, kx = jax.random.split(key, 3)
+    a = jax.random.normal(ka, (1000, 500)) / np.sqrt(500)
+    y = jax.random.normal(ky, (1000,))
+    x0 = jax.random.normal(kx, (500,))
+    lam = 0.1
+    stable_norm, norm_name = _stable_norm()
+
+    def make(norm):
+        return lambda x: norm(a @ x - y) + lam * norm(x)
+
+    return make(stable_norm), make(jnp.linalg.norm), x0, {"norm": norm_name}
+
+
+PROBLEMS = {"seed ratio": seed_ratio, "MLP loss": mlp, "least squares": least_squares}
+
+
+def derivatives(loss):
+    grad = jax.grad(loss)
+
+    def hvp(p, v):
+        return jax.jvp(grad, (p,), (v,))[1]
+
+    return {"grad": (grad, 1), "hvp": (hvp, 2)}
+
+
+def compile_time(fn, args, times=3):
+    """Median seconds for trace + lower + compile, each with a fresh wrapper."""
+    samples = []
+    for _ in range(times):
+        fresh = lambda *a: fn(*a)  # noqa: E731 - a new function defeats jit's caches
+        start = time.perf_counter()
+        jax.jit(fresh).lower(*args).compile()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def run_times(compiled, args, repeats, warmup=5):
+    """Median seconds per call of each compiled function, calls interleaved."""
+    for _ in range(warmup):
+        for fn in compiled:
+            jax.block_until_ready(fn(*args))
+    samples = [[] for _ in compiled]
+    for i in range(repeats):
+        order = range(len(compiled)) if i % 2 == 0 else reversed(range(len(compiled)))
+        for j in order:
+            start = time.perf_counter()
+            jax.block_until_ready(compiled[j](*args))
+            samples[j].append(time.perf_counter() - start)
+    return [statistics.median(s) for s in samples]
+
+
+def _max_relative_difference(x, y):
+    x, y = jax.tree.leaves(x), jax.tree.leaves(y)
+    return max(
+        float(jnp.max(jnp.abs(a - b)) / jnp.maximum(jnp.max(jnp.abs(b)), 1e-30))
+        for a, b in zip(x, y)
+    )
+
+
+def benchmark(repeats: int, seed: int = 0):
+    rows, notes = [], {}
+    for name, make in PROBLEMS.items():
+        stable, plain, params, note = make(jax.random.key(seed))
+        notes.update(note)
+        v = jax.tree.map(lambda p: jnp.ones_like(p) / np.sqrt(p.size), params)
+        stable_d, plain_d = derivatives(stable), derivatives(plain)
+        for kind in ("grad", "hvp"):
+            (fs, nargs), (fj, _) = stable_d[kind], plain_d[kind]
+            args = (params, v)[:nargs]
+            compiled = [jax.jit(f).lower(*args).compile() for f in (fs, fj)]
+            difference = _max_relative_difference(
+                compiled[0](*args), compiled[1](*args)
+            )
+            run_s, run_j = run_times(compiled, args, repeats)
+            comp_s, comp_j = compile_time(fs, args), compile_time(fj, args)
+            rows.append(
+                {
+                    "problem": name,
+                    "derivative": kind,
+                    "calculax_s": run_s,
+                    "jax_s": run_j,
+                    "ratio": run_s / run_j,
+                    "compile_calculax_s": comp_s,
+                    "compile_jax_s": comp_j,
+                    "compile_ratio": comp_s / comp_j,
+                    "max_relative_difference": difference,
+                }
+            )
+            print(_format(rows[-1]), flush=True)
+    return rows, notes
+
+
+HEADER = (
+    f"{'problem':<15}{'deriv':<6}{'calculax':>11}{'jax':>11}{'ratio':>7}"
+    f"{'compile':>9}{'max rel diff':>14}"
+)
+
+
+def _format(r):
+    return (
+        f"{r['problem']:<15}{r['derivative']:<6}"
+        f"{r['calculax_s'] * 1e3:>9.3f}ms{r['jax_s'] * 1e3:>9.3f}ms"
+        f"{r['ratio']:>7.3f}{r['compile_ratio']:>9.3f}"
+        f"{r['max_relative_difference']:>14.1e}"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=50,
+        help="timed calls per function, >= 30 (default 50)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="folder for the JSON results"
+    )
+    args = parser.parse_args(argv)
+    if args.repeats < 30:
+        parser.error(f"--repeats must be at least 30, got {args.repeats}")
+    device = jax.devices()[0]
+    print(
+        f"calculax {calculax.__version__}, jax {jax.__version__}, {device.platform}"
+        f" ({device.device_kind}), float32, median of {args.repeats} calls; "
+        f"goal: runtime ratio <= {GOAL:.2f} on CPU"
+    )
+    print(HEADER)
+    rows, notes = benchmark(args.repeats)
+    for key, value in notes.items():
+        print(f"  {key}: {value}")
+    worst = max(r["ratio"] for r in rows)
+    verdict = "met" if worst <= GOAL else "NOT met"
+    print(f"worst runtime ratio {worst:.3f}: goal <= {GOAL:.2f} {verdict}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = args.out / f"stable_overhead-{stamp}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "benchmark": "stable_overhead",
+                "time": stamp,
+                "goal_runtime_ratio": GOAL,
+                "calculax": calculax.__version__,
+                "jax": jax.__version__,
+                "platform": device.platform,
+                "device": device.device_kind,
+                "machine": platform.machine(),
+                "python": platform.python_version(),
+                "repeats": args.repeats,
+                "implementations": notes,
+                "rows": rows,
+            },
+            indent=2,
+        )
+    )
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Run the tour: each chapter prints its table and writes its figure, in order.
+
+A chapter is a function ``chapter(out_dir, dtype, stream) -> results``; later issues
+append theirs to :data:`CHAPTERS`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from . import _stable_division
+
+__all__ = ["CHAPTERS", "run"]
+
+CHAPTERS = (_stable_division.chapter,)
+
+
+def run(out_dir: str | Path = ".", dtype="float32", stream: TextIO | None = None):
+    """Run every chapter, writing figures to ``out_dir``; return their results."""
+    stream = sys.stdout if stream is None else stream
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for number, chapter in enumerate(CHAPTERS, start=1):
+        if number > 1:
+            stream.write("\n")
+        results.append(chapter(out, dtype, stream))
+    return results
