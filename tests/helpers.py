@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
+import math
 from collections.abc import Callable, Sequence
 
 import jax
@@ -78,7 +79,7 @@ def _partial(f, point, orders, singular, variable):
             for j in range(k + 1):
                 shifted = list(point)
                 shifted[variable] = x + (k - 2 * j) * h
-                coefficient = (-1) ** j * mpmath.binomial(k, j)
+                coefficient = (-1) ** j * math.comb(k, j)
                 value = _partial(f, shifted, orders, singular, variable + 1)
                 terms.append(coefficient * value)
             total = mpmath.fsum(terms)

@@ -171,10 +171,10 @@ def _level(values, errors, points, fine, coarse, weights, eps, lower, upper):
     ) / safe
     recurrence_error = jnp.where(apart, recurrence_error, jnp.inf)
     # Hermite-Genocchi quadrature of f^(k) over the simplex.
-    integral = jnp.sum(fine * weights[0], axis=-1)
-    rough = jnp.sum(coarse * weights[1], axis=-1)
-    integral_error = jnp.abs(integral - rough) + eps * jnp.sum(
-        jnp.abs(fine) * weights[0], axis=-1
+    integral = jnp.einsum("...q,q->...", fine, weights[0])
+    rough = jnp.einsum("...q,q->...", coarse, weights[1])
+    integral_error = jnp.abs(integral - rough) + eps * jnp.einsum(
+        "...q,q->...", jnp.abs(fine), weights[0]
     )
     integral_error = jnp.where(jnp.isnan(integral_error), jnp.inf, integral_error)
     use_integral = integral_error <= recurrence_error

@@ -49,7 +49,6 @@ import jax.numpy as jnp
 
 from .._arithmetic import _real_abs_core, square_core
 from .._hypot import power_of_two_rescale, ratio_or_zero
-from .._powers import power_core
 from .._rule import constant, stable_rule
 from .._strong import strong_mul
 
@@ -107,6 +106,21 @@ def _gradient(x: jax.Array, out: jax.Array, p: float) -> jax.Array:
 
 
 @functools.cache
+def _constant_power(c: float) -> Callable[[jax.Array], jax.Array]:
+    """:math:`u^c` for a static ``c``: :math:`d\\,u^c = (c\\,u^{c-1})\\,du`, a strong
+    product (``0`` for a zero tangent where :math:`u^{c-1}` is infinite); the exponent
+    carries no tangent, so no :math:`u^c \\log u` branch is built at any order."""
+    if c == 0:
+        return jnp.ones_like
+    return stable_rule(
+        lambda u: jnp.power(u, constant(c, u)),
+        lambda prim, out, t: strong_mul(
+            t[0], constant(c, out) * _constant_power(c - 1.0)(prim[0])
+        ),
+    )
+
+
+@functools.cache
 def vector_norm_core(p: float) -> Callable[[jax.Array], jax.Array]:
     """The stable :math:`\\|x\\|_p` over the last axis of a real ``x``, for a static
     ``p`` (``p != 0``; ``1``, ``inf`` and ``-inf`` included)."""
@@ -136,8 +150,8 @@ def vector_norm_core(p: float) -> Callable[[jax.Array], jax.Array]:
         else:
             ratio = ratio_or_zero(_real_abs_core(x), norm)
             diagonal = strong_mul(
-                power_core(ratio, constant(p - 2.0, x)),
-                _exclusive_sum(power_core(ratio, constant(p, x))),
+                _constant_power(p - 2.0)(ratio),
+                _exclusive_sum(_constant_power(p)(ratio)),
             )
         coupling = strong_mul(gradient, _exclusive_sum(strong_mul(gradient, dx)))
         change = ratio_or_zero(strong_mul(dx, diagonal) - coupling, norm)

@@ -1,9 +1,9 @@
 """Element-wise activations whose derivatives are stable sigmoids.
 
-:math:`\\operatorname{softplus}' = \\sigma(x)` and
-:math:`(\\log\\sigma)' = \\sigma(-x)`, with the stable sigmoid of ``calculax.numpy``
-(:math:`\\sigma' = \\sigma(x)\\sigma(-x)`): no :math:`1 - \\sigma`, so
-``softplus''(40)`` is ``4.2e-18`` in float32, not ``0``.
+:math:`\\operatorname{softplus}' = \\sigma(x)` and :math:`(\\log\\sigma)' =
+\\sigma(-x)`, with the stable sigmoid of ``special.expit`` (:math:`\\sigma' =
+\\sigma(x)\\sigma(-x)`, :math:`\\sigma'' = -\\sigma'\\tanh(x/2)`): no
+:math:`1 - \\sigma`, so ``softplus''(40)`` is ``4.2e-18`` in float32, not ``0``.
 """
 
 from __future__ import annotations
@@ -12,20 +12,20 @@ import jax
 from jax.typing import ArrayLike
 
 from .._dtypes import prepare
-from .._logistic import sigmoid_core
 from .._rule import stable_rule
 from .._strong import strong_mul
+from ..special._logit import expit_core
 
 __all__ = ["softplus", "sigmoid", "log_sigmoid", "softplus_core", "log_sigmoid_core"]
 
 # d softplus(x) = sigma(x) dx.
 softplus_core = stable_rule(
-    jax.nn.softplus, lambda p, out, t: strong_mul(t[0], sigmoid_core(p[0]))
+    jax.nn.softplus, lambda p, out, t: strong_mul(t[0], expit_core(p[0]))
 )
 
 # d log sigma(x) = sigma(-x) dx.
 log_sigmoid_core = stable_rule(
-    jax.nn.log_sigmoid, lambda p, out, t: strong_mul(t[0], sigmoid_core(-p[0]))
+    jax.nn.log_sigmoid, lambda p, out, t: strong_mul(t[0], expit_core(-p[0]))
 )
 
 
@@ -65,7 +65,7 @@ def sigmoid(x: ArrayLike) -> jax.Array:
         >>> jax.grad(nn.sigmoid)(jnp.float32(40.0))  # jax: 0
         Array(4.248354e-18, dtype=float32)
     """
-    return sigmoid_core(*prepare("nn.sigmoid", jax.nn.sigmoid, x))
+    return expit_core(*prepare("nn.sigmoid", jax.nn.sigmoid, x))
 
 
 def log_sigmoid(x: ArrayLike) -> jax.Array:

@@ -19,8 +19,8 @@ where :math:`\\rho_1 = E_1/E_0` is the ratio of ``_erfcx.py``. For :math:`x < 0`
 polynomial part :math:`-x` is split off exactly, so the second derivative
 :math:`-1 - \\rho_1'(z)` and the higher ones :math:`\\rho_1^{(k)}` never form the
 difference :math:`x + \\varphi/\\Phi` (which cancels to ``0`` for
-:math:`x \\ll -1`); for :math:`x \\ge 0`, :math:`\\Phi \\ge 1/2` and the quotient is
-benign.
+:math:`x \\ll -1`). For :math:`x \\ge 0` the slope :math:`g = \\varphi/\\Phi` is a
+function of its own with :math:`g' = -g\\,(x + g)`, a product of positive factors.
 """
 
 from __future__ import annotations
@@ -30,26 +30,26 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._arithmetic import square_core
 from .._dtypes import prepare
-from .._exponential import exp_core
 from .._rule import constant, stable_rule
-from .._strong import strong_div, strong_mul
+from .._strong import strong_mul
 from ._erfcx import erfcx_core, tail_ratio_core
 
 __all__ = ["log_ndtr"]
 
 
-def _gaussian(x):
-    # phi(x) = exp(-x**2 / 2) / sqrt(2 pi); x**2 = inf gives exp(-inf) = 0.
-    return constant(1.0 / np.sqrt(2.0 * np.pi), x) * exp_core(
-        constant(-0.5, x) * square_core(x)
-    )
+def _upper_slope_value(x):
+    # phi(x) / Phi(x) for x >= 0, where Phi >= 1/2; exp(-x**2/2) underflows cleanly.
+    density = jnp.exp(constant(-0.5, x) * jnp.square(x))
+    scale = constant(1.0 / np.sqrt(2.0 * np.pi), x)
+    return scale * density / jax.scipy.special.ndtr(x)
 
 
-# d Phi(x) = phi(x) dx.
-_ndtr_core = stable_rule(
-    jax.scipy.special.ndtr, lambda p, out, t: strong_mul(t[0], _gaussian(p[0]))
+# g = phi/Phi has g' = -g (x + g): for x >= 0 both factors are positive, so no
+# derivative of any order forms a difference of the large terms of phi'/Phi.
+_upper_slope_core = stable_rule(
+    _upper_slope_value,
+    lambda p, out, t: -strong_mul(t[0], strong_mul(out, p[0] + out)),
 )
 
 
@@ -75,7 +75,7 @@ def _log_ndtr_slope(x):
     negative, lower, upper = _split(x)
     z = constant(-1.0 / np.sqrt(2.0), x) * lower
     left = constant(np.sqrt(2.0), x) * tail_ratio_core(1)(z) - lower
-    right = strong_div(_gaussian(upper), _ndtr_core(upper))
+    right = _upper_slope_core(upper)
     return jnp.where(negative, left, right)
 
 

@@ -20,20 +20,23 @@ from .._strong import strong_div, strong_mul
 
 __all__ = ["xlogy", "xlog1py", "entr"]
 
-# d(x log y) = dx log y + x (dy / y), both strong.
+# d(x log y) = dx log y + dy (x / y), strong. The quotient x / y is formed before
+# the tangent is scaled, so that forward and reverse mode (which would transpose
+# (x dy) / y into x (dy / y)) both differentiate it as (x / y) / y / ...: every
+# intermediate lies between x / y and the result.
 xlogy_core = stable_rule(
     jax.scipy.special.xlogy,
     lambda p, out, t: (
-        strong_mul(t[0], log_core(p[1])) + strong_mul(p[0], strong_div(t[1], p[1]))
+        strong_mul(t[0], log_core(p[1])) + strong_mul(t[1], strong_div(p[0], p[1]))
     ),
 )
 
-# d(x log1p y) = dx log1p y + x (dy / (1 + y)), both strong.
+# d(x log1p y) = dx log1p y + dy (x / (1 + y)), strong, in the same order.
 xlog1py_core = stable_rule(
     jax.scipy.special.xlog1py,
     lambda p, out, t: (
         strong_mul(t[0], log1p_core(p[1]))
-        + strong_mul(p[0], strong_div(t[1], constant(1.0, out) + p[1]))
+        + strong_mul(t[1], strong_div(p[0], constant(1.0, out) + p[1]))
     ),
 )
 
@@ -56,9 +59,9 @@ entr_core = stable_rule(
 def xlogy(x: ArrayLike, y: ArrayLike) -> jax.Array:
     """:math:`x \\log y`, ``0`` where ``x = 0`` (``nan`` in ``y`` propagates).
 
-    Partials :math:`\\log y` and :math:`x \\odot (1/y)` (:math:`\\odot`: strong
-    product), so every derivative in ``y`` vanishes at ``x = 0`` while
-    :math:`\\partial_x \\partial_y = 1/y`.
+    Partials :math:`\\log y` and :math:`x \\oslash y` (strong quotient: ``0`` where
+    ``x = 0``, even at ``y = 0``), so every derivative in ``y`` vanishes at ``x = 0``
+    while :math:`\\partial_x \\partial_y = 1/y`.
 
     Args:
         x, y: real arrays, broadcast together.
@@ -78,7 +81,7 @@ def xlogy(x: ArrayLike, y: ArrayLike) -> jax.Array:
 def xlog1py(x: ArrayLike, y: ArrayLike) -> jax.Array:
     """:math:`x \\log(1 + y)`, ``0`` where ``x = 0`` (``nan`` in ``y`` propagates).
 
-    Partials :math:`\\operatorname{log1p} y` and :math:`x \\odot (1/(1+y))`.
+    Partials :math:`\\operatorname{log1p} y` and :math:`x \\oslash (1+y)`.
 
     Args:
         x, y: real arrays, broadcast together.
