@@ -218,7 +218,9 @@ def sweep(
     order = int(sum(orders))
     result = Classified()
     if reference is not None:
-        primal = np.asarray(jax.jit(jax.vmap(reference))(*[jnp.asarray(c) for c in points.T]))
+        primal = np.asarray(
+            jax.jit(jax.vmap(reference))(*[jnp.asarray(c) for c in points.T])
+        )
     for index, (row, value) in enumerate(zip(points, computed)):
         if reference is not None and np.isnan(primal[index]):
             continue
@@ -242,8 +244,9 @@ def sweep(
         if label == "right":
             result.right += 1
         else:
-            result.failures.append((tuple(float(x) for x in row), float(value),
-                                    float(truth), label))
+            result.failures.append(
+                (tuple(float(x) for x in row), float(value), float(truth), label)
+            )
     return result
 
 

@@ -2,7 +2,6 @@
 
 import jax
 import jax.numpy as jnp
-import mpmath
 import numpy as np
 import pytest
 
@@ -23,8 +22,12 @@ def test_seed_sweep_with_user_rule_is_right_at_orders_1_to_3():
     points = np.stack([helpers.magnitudes(np.float32)] * 2, axis=1)
     for order in range(1, 4):
         result = helpers.sweep(
-            lambda a, b: -ratio(a, b), lambda a, b: -a / b, points, [0, order],
-            np.float32, skip=lambda row: bool(np.any(row == 0)),
+            lambda a, b: -ratio(a, b),
+            lambda a, b: -a / b,
+            points,
+            [0, order],
+            np.float32,
+            skip=lambda row: bool(np.any(row == 0)),
         )
         assert result.ok, result.failures[:5]
 
@@ -39,9 +42,7 @@ def test_forward_and_reverse_agree_and_compose_with_vmap():
 
 
 def test_partials_are_broadcast_against_the_output():
-    scale = calculax.custom_derivative(
-        lambda x, s: x * s, partials=lambda x, s: (s, x)
-    )
+    scale = calculax.custom_derivative(lambda x, s: x * s, partials=lambda x, s: (s, x))
     x = jnp.arange(1.0, 4.0)
     grad_s = jax.grad(lambda s: scale(x, s).sum())(2.0)
     assert grad_s == pytest.approx(6.0)
@@ -81,4 +82,6 @@ def test_non_callable_arguments_are_type_errors():
 def test_truth_for_mixed_partial():
     value = float(jax.grad(jax.grad(ratio, argnums=1), argnums=1)(2.0, 1e-3))
     truth = helpers.truth_partial(lambda a, b: a / b, [2.0, 1e-3], [0, 2])
-    assert abs(value - float(truth)) <= helpers.ULPS[2] * helpers.eps(np.float64) * abs(truth)
+    assert abs(value - float(truth)) <= helpers.ULPS[2] * helpers.eps(np.float64) * abs(
+        truth
+    )

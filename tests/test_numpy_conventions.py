@@ -71,7 +71,9 @@ def test_broadcasting_matches_jax_numpy():
 
 def test_jit_vmap_jacfwd_jacrev_hessian_agree():
     def f(x):
-        return cnp.logaddexp(cnp.tanh(x[0]), cnp.divide(x[1], x[2])) + cnp.hypot(x[0], x[2])
+        return cnp.logaddexp(cnp.tanh(x[0]), cnp.divide(x[1], x[2])) + cnp.hypot(
+            x[0], x[2]
+        )
 
     x = jnp.array([0.3, -1.2, 2.5])
     np.testing.assert_allclose(jax.jacfwd(f)(x), jax.jacrev(f)(x), rtol=1e-14)
@@ -92,7 +94,13 @@ PRIMAL_CASES = [
     ("tanh", cnp.tanh, jnp.tanh, mpmath.tanh, (-20.0, 20.0)),
     ("arcsinh", cnp.arcsinh, jnp.arcsinh, mpmath.asinh, (-1e30, 1e30)),
     ("sinc", cnp.sinc, jnp.sinc, mpmath.sincpi, (-1e4, 1e4)),
-    ("cbrt", cnp.cbrt, jnp.cbrt, lambda x: mpmath.sign(x) * mpmath.cbrt(abs(x)), (-1e30, 1e30)),
+    (
+        "cbrt",
+        cnp.cbrt,
+        jnp.cbrt,
+        lambda x: mpmath.sign(x) * mpmath.cbrt(abs(x)),
+        (-1e30, 1e30),
+    ),
 ]
 
 
@@ -112,4 +120,6 @@ def test_hypot_primal_beats_overflow_and_underflow():
     for scale in (1e-30, 1.0, 1e30):
         x = jnp.float32(3 * scale)
         y = jnp.float32(4 * scale)
-        assert cnp.hypot(x, y) == pytest.approx(5 * scale, rel=2 * helpers.eps(np.float32))
+        assert cnp.hypot(x, y) == pytest.approx(
+            5 * scale, rel=2 * helpers.eps(np.float32)
+        )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
 import jax.numpy as jnp
 import mpmath
 import numpy as np
@@ -36,8 +35,13 @@ def _near(values):
     return tuple(values)
 
 
-_NEAR_ONE = _near([1 - 10.0**-k for k in range(1, 16)] + [1 + 10.0**-k for k in range(1, 16)])
-_TAIL = tuple(float(v) for v in (0.5, 1, 2, 5, 9, 12, 17, 20, 30, 40, 45, 60, 80, 88, 100, 300, 700))
+_NEAR_ONE = _near(
+    [1 - 10.0**-k for k in range(1, 16)] + [1 + 10.0**-k for k in range(1, 16)]
+)
+_TAIL = tuple(
+    float(v)
+    for v in (0.5, 1, 2, 5, 9, 12, 17, 20, 30, 40, 45, 60, 80, 88, 100, 300, 700)
+)
 
 
 _AT_0 = (0.0,)
@@ -65,31 +69,60 @@ UNARY = [
     Case("exp2", cnp.exp2, jnp.exp2, lambda x: mpmath.mpf(2) ** x, _TAIL),
     Case("expm1", cnp.expm1, jnp.expm1, mpmath.expm1, _TAIL),
     Case("log", cnp.log, jnp.log, mpmath.log, singular=_AT_0, signs=(1,)),
-    Case("log2", cnp.log2, jnp.log2, lambda x: mpmath.log(x, 2), singular=_AT_0,
-         signs=(1,)),
+    Case(
+        "log2",
+        cnp.log2,
+        jnp.log2,
+        lambda x: mpmath.log(x, 2),
+        singular=_AT_0,
+        signs=(1,),
+    ),
     Case("log10", cnp.log10, jnp.log10, mpmath.log10, singular=_AT_0, signs=(1,)),
-    Case("log1p", cnp.log1p, jnp.log1p, mpmath.log1p,
-         tuple(-1 + 10.0**-k for k in range(1, 16)), singular=(-1.0,)),
+    Case(
+        "log1p",
+        cnp.log1p,
+        jnp.log1p,
+        mpmath.log1p,
+        tuple(-1 + 10.0**-k for k in range(1, 16)),
+        singular=(-1.0,),
+    ),
     Case("sinh", cnp.sinh, jnp.sinh, mpmath.sinh, _TAIL),
     Case("cosh", cnp.cosh, jnp.cosh, mpmath.cosh, _TAIL),
     Case("tanh", cnp.tanh, jnp.tanh, mpmath.tanh, _TAIL),
     Case("arcsinh", cnp.arcsinh, jnp.arcsinh, mpmath.asinh),
-    Case("arccosh", cnp.arccosh, jnp.arccosh, mpmath.acosh, _NEAR_ONE,
-         singular=(1.0,), signs=(1,)),
+    Case(
+        "arccosh",
+        cnp.arccosh,
+        jnp.arccosh,
+        mpmath.acosh,
+        _NEAR_ONE,
+        singular=(1.0,),
+        signs=(1,),
+    ),
     Case("arctanh", cnp.arctanh, jnp.arctanh, mpmath.atanh, _NEAR_ONE, (-1.0, 1.0)),
     Case("arcsin", cnp.arcsin, jnp.arcsin, mpmath.asin, _NEAR_ONE, (-1.0, 1.0)),
     Case("arccos", cnp.arccos, jnp.arccos, mpmath.acos, _NEAR_ONE, (-1.0, 1.0)),
     Case("arctan", cnp.arctan, jnp.arctan, mpmath.atan, _TAIL),
-    Case("sinc", cnp.sinc, jnp.sinc, mpmath.sincpi,
-         (0.1, 0.2, 0.24, 0.26, 0.3, 0.5, 0.9, 1.5, 2.25, 7.3, 100.1, 12345.678)),
+    Case(
+        "sinc",
+        cnp.sinc,
+        jnp.sinc,
+        mpmath.sincpi,
+        (0.1, 0.2, 0.24, 0.26, 0.3, 0.5, 0.9, 1.5, 2.25, 7.3, 100.1, 12345.678),
+    ),
 ]
 
 BINARY = [
     Case("divide", cnp.divide, jnp.divide, lambda a, b: a / b, skip=_any_zero),
     Case("hypot", cnp.hypot, jnp.hypot, mpmath.hypot, skip=_all_zero),
     Case("arctan2", cnp.arctan2, jnp.arctan2, mpmath.atan2, skip=_all_zero),
-    Case("logaddexp", cnp.logaddexp, jnp.logaddexp,
-         lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b)), offset=1.0),
+    Case(
+        "logaddexp",
+        cnp.logaddexp,
+        jnp.logaddexp,
+        lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b)),
+        offset=1.0,
+    ),
     Case("power", cnp.power, jnp.power, lambda a, b: a**b, signs=(1,), skip=_any_zero),
 ]
 
@@ -143,8 +176,14 @@ def test_unary_derivatives_orders_1_to_4(case, dtype):
     for order in range(1, 5):
         mode = "rev" if order % 2 else "fwd"
         result = helpers.sweep(
-            case.function, case.truth, points, [order], dtype,
-            singular=case.singular, mode=mode, reference=case.reference,
+            case.function,
+            case.truth,
+            points,
+            [order],
+            dtype,
+            singular=case.singular,
+            mode=mode,
+            reference=case.reference,
             skip=(lambda row: bool(row[0] in case.singular)),
         )
         assert result.ok, _report(case, dtype, order, result)
@@ -157,7 +196,13 @@ def test_binary_mixed_partials_orders_1_to_4(case, dtype):
     for order in range(1, 5):
         for orders in helpers.partial_orders(2, order):
             result = helpers.sweep(
-                case.function, case.truth, points, orders, dtype,
-                reference=case.reference, skip=case.skip, offset=case.offset,
+                case.function,
+                case.truth,
+                points,
+                orders,
+                dtype,
+                reference=case.reference,
+                skip=case.skip,
+                offset=case.offset,
             )
             assert result.ok, _report(case, dtype, orders, result)

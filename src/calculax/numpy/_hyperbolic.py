@@ -17,8 +17,8 @@ from ._arithmetic import reciprocal_core, sqrt_core, square_core
 from ._dtypes import prepare
 from ._hypot import hypot_core
 from ._rule import constant, stable_rule
-from ._trigonometric import one_minus_square
 from ._strong import strong_div, strong_mul
+from ._trigonometric import one_minus_square
 
 __all__ = ["sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh"]
 

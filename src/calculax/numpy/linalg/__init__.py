@@ -6,5 +6,5 @@ scalar function to the eigenvalues of a symmetric (Hermitian) matrix, with
 derivatives from divided differences that stay finite at repeated eigenvalues.
 """
 
-from ._norm import norm as norm
 from ._matrix_function import matrix_function as matrix_function
+from ._norm import norm as norm
