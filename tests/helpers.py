@@ -83,6 +83,8 @@ def _partial(f, point, orders, singular, variable):
                 value = _partial(f, shifted, orders, singular, variable + 1)
                 terms.append(coefficient * value)
             total = mpmath.fsum(terms)
+            if not mpmath.isfinite(total):
+                return total  # outside the domain (nan) or infinite: no retry
             largest = max(abs(t) for t in terms)
             if abs(total) > largest * mpmath.mpf(2) ** (64 - mpmath.mp.prec):
                 return total / (2 * h) ** k

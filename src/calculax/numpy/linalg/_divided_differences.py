@@ -147,11 +147,17 @@ def divided_difference_tensor(
         pieces = [jnp.split(d, split, axis=-1) for d in derivatives]
     for level, (points, weights) in enumerate(levels, start=1):
         fine, coarse = (
-            jnp.reshape(pieces[level][2 * (level - 1) + r], nodes[2 * (level - 1) + r].shape)
-            for r in (0, 1)
+            jnp.reshape(pieces[level][i], nodes[i].shape)
+            for i in (2 * level - 2, 2 * level - 1)
         )
         values, errors = _level(
-            values, errors, points, fine, coarse, weights, eps,
+            values,
+            errors,
+            points,
+            fine,
+            coarse,
+            weights,
+            eps,
             *_tuples(n, level)[1:],
         )
     full = values[..., _full_index(n, order)]

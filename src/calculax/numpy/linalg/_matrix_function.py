@@ -53,12 +53,17 @@ def matrix_function(f: Callable[[jax.Array], jax.Array], A: ArrayLike) -> jax.Ar
     are right at ``A = I`` and at double eigenvalues.
 
     Supported orders: every order, forward and reverse mode (``grad``, ``jvp``,
-    ``hessian``, ``jacfwd``/``jacrev`` of any nesting), with ``jit`` and ``vmap``.
-    Order :math:`k` costs :math:`O(k!\\,k\\,n^{k+1})` per matrix and differentiates
-    ``f`` :math:`k` times (``jax.jvp``). Measured accuracy of the divided differences
-    (``tests/test_linalg.py``): a few ulp for orders 1-2 and within ~40 ulp for
-    orders 3-4 on ``exp``, ``log``, ``sqrt``; the derivatives of :math:`F` add the
-    rounding of ``eigh``.
+    ``hessian``, ``jacfwd``/``jacrev`` in any nesting), with ``jit`` and ``vmap``;
+    orders 1-4 are tested. Each order is its own primitive (``_daleckii_krein``), so
+    forward-over-reverse never reaches ``eigh``'s derivative. Order :math:`k` costs
+    an ``eigh`` plus :math:`O(k!\\,k\\,n^{k+1})` and differentiates ``f`` :math:`k`
+    times (nested ``jax.jvp``). Measured (``tests/test_linalg.py``; ``exp``, ``log``,
+    ``sqrt``; float32 and float64; at :math:`A = I`, at exact and at rounded double
+    eigenvalues, and generic): :math:`\\langle G, D^kF(A)[E,\\dots,E]\\rangle` is
+    within :math:`0.5\\,\\epsilon\\,(|\\text{truth}| + \\|G\\|\\|E\\|^k
+    (M_k + \\|A\\| M_{k+1}))`, :math:`M_j = \\max_i|f^{(j)}(\\lambda_i)|`, for
+    :math:`k = 1, \\dots, 4`: the accuracy of a backward-stable ``eigh``. The
+    divided differences themselves are within a few :math:`\\epsilon` of exact.
 
     Args:
         f: element-wise function of a real array of eigenvalues, returning the same
@@ -81,15 +86,15 @@ def matrix_function(f: Callable[[jax.Array], jax.Array], A: ArrayLike) -> jax.Ar
     Example:
         >>> import jax, jax.numpy as jnp
         >>> import calculax.numpy as cnp
-        >>> A = jnp.eye(2, dtype=jnp.float32)  # a double eigenvalue
+        >>> A = 2 * jnp.eye(2, dtype=jnp.float32)  # a double eigenvalue
         >>> logdet = lambda A: jnp.trace(cnp.linalg.matrix_function(cnp.log, A))
         >>> jax.grad(logdet)(A)  # the inverse; eigh-based code gives nan here
-        Array([[1., 0.],
-               [0., 1.]], dtype=float32)
-        >>> E = jnp.array([[0.0, 1.0], [1.0, 0.0]], dtype=jnp.float32)
+        Array([[0.5, 0. ],
+               [0. , 0.5]], dtype=float32)
+        >>> E = jnp.ones((2, 2), dtype=jnp.float32)
         >>> jax.jvp(jax.grad(logdet), (A,), (E,))[1]  # -A^-1 E A^-1
-        Array([[-0., -1.],
-               [-1., -0.]], dtype=float32)
+        Array([[-0.25, -0.25],
+               [-0.25, -0.25]], dtype=float32)
     """
     if not callable(f):
         raise TypeError(

@@ -34,23 +34,34 @@ def norm(
 ) -> jax.Array:
     """Vector or matrix norm, as ``jax.numpy.linalg.norm``, stable at every order.
 
-    Vector norms (one axis; also ``ord=None, axis=None`` on any array, flattened):
+    Vector norms (one axis; also ``ord=None, axis=None`` on any array, flattened),
+    with an exact power-of-two scaling :math:`s_i = 2^{-e}|x_i|`:
 
     .. math::
 
-        \\|x\\|_p = m\\Big(\\sum_i (|x_i|/m)^p\\Big)^{1/p}, \\qquad
-        \\|x\\|_2 = 2^e \\sqrt{\\textstyle\\sum_i (2^{-e}|x_i|)^2},
+        \\|x\\|_p = 2^e \\Big(\\sum_i s_i^p\\Big)^{1/p}, \\qquad
+        2^{e-1} \\le m < 2^e,
 
-    with :math:`m` the largest (:math:`p > 0`) or smallest (:math:`p < 0`)
-    :math:`|x_i|` and :math:`2^{e-1} \\le \\max_i |x_i| < 2^e` (an exact scaling):
-    no overflow or underflow at ``1e±30`` in float32 or ``1e±300`` in float64.
-    ``ord=inf``/``-inf`` give :math:`\\max_i|x_i|`/:math:`\\min_i|x_i|` and ``ord=0``
-    the number of non-zero entries (derivative ``0``). Derivatives:
-    :math:`\\partial_i\\|x\\|_p = \\operatorname{sign}(x_i)(|x_i|/\\|x\\|_p)^{p-1}`
-    (:math:`x/\\|x\\|_2` for :math:`p = 2`), ratios bounded by 1, with a Hessian rule
-    that never cancels (see ``_vector_norm``). At the zero vector every derivative
-    is the zero subgradient ``0`` (never ``nan``); ties of the ``±inf`` norms share
-    the derivative equally.
+    :math:`m` the largest (:math:`p > 0`) or smallest (:math:`p < 0`) :math:`|x_i|`
+    (for :math:`|p|` beyond half the exponent range the :math:`|x_i|` are divided by
+    :math:`m` instead): no overflow or underflow at ``1e±30`` in float32 or
+    ``1e±300`` in float64. ``ord=inf``/``-inf`` give :math:`\\max_i|x_i|` /
+    :math:`\\min_i|x_i|` and ``ord=0`` the number of non-zero entries (derivative
+    ``0``). Derivatives, with :math:`N = \\|x\\|_p` and bounded ratios
+    :math:`u_i = |x_i|/N`:
+
+    .. math::
+
+        \\partial_i N = G_i = \\operatorname{sign}(x_i)\\,u_i^{p-1}, \\qquad
+        \\partial_j G_i = \\frac{p-1}{N}\\Big(\\delta_{ij}\\,u_i^{p-2}
+        \\sum_{l \\ne i} u_l^p - (1 - \\delta_{ij})\\,G_i G_j\\Big)
+
+    (:math:`G = x/N` for :math:`p = 2`): :math:`G` has its own rule, so the Hessian
+    never forms :math:`1 - u_i^p`, which cancels when one entry dominates. At the
+    zero vector every derivative is the zero subgradient ``0`` (never ``nan``);
+    ties of the ``±inf`` norms share the derivative equally. Where a derivative is
+    infinite (:math:`x_i = 0` with :math:`p < 1` for :math:`G`, :math:`p < 2` for
+    :math:`\\partial G`), :math:`G_i = 0` is used and a zero tangent gives ``0``.
 
     Matrix norms (two axes): ``None``/``'fro'`` (the 2-norm of all entries), ``1``,
     ``-1`` (max/min column sum of :math:`|x|`), ``inf``, ``-inf`` (max/min row sum),
@@ -84,7 +95,8 @@ def norm(
         (Array(5.e+30, dtype=float32), Array(inf, dtype=float32))
         >>> jax.grad(cnp.linalg.norm)(jnp.zeros(3, dtype=jnp.float32))
         Array([0., 0., 0.], dtype=float32)
-        >>> jax.hessian(cnp.linalg.norm)(jnp.array([1.0, 1e-4], dtype=jnp.float32))
+        >>> hessian = jax.jit(jax.hessian(cnp.linalg.norm))
+        >>> hessian(jnp.array([1.0, 1e-4], dtype=jnp.float32))
         Array([[ 1.e-08, -1.e-04],
                [-1.e-04,  1.e+00]], dtype=float32)
     """

@@ -157,9 +157,7 @@ def vector_norm_core(p: float) -> Callable[[jax.Array], jax.Array]:
         change = ratio_or_zero(strong_mul(dx, diagonal) - coupling, norm)
         return change if p == 2 else strong_mul(change, constant(p - 1.0, x))
 
-    gradient_core = stable_rule(
-        lambda x: _gradient(x, primal(x), p), gradient_rule
-    )
+    gradient_core = stable_rule(lambda x: _gradient(x, primal(x), p), gradient_rule)
     # dN = sum_i G_i dx_i, G from its own stable rule.
     norm_core = stable_rule(
         primal,
