@@ -53,6 +53,11 @@ _upper_slope_core = stable_rule(
 )
 
 
+def _z_of(x):
+    # -x / sqrt(2): Phi(x) = erfcx(z) exp(-x**2/2) / 2.
+    return constant(-1.0 / np.sqrt(2.0), x) * x
+
+
 def _split(x):
     # Double where: each branch only ever sees arguments from its own half-line.
     negative = x < 0
@@ -61,20 +66,45 @@ def _split(x):
     return negative, lower, upper
 
 
+def _gaussian_tail_factor(x):
+    """``exp(-x**2/2)`` for ``x >= 0``, with ``x**2`` split exactly (Veltkamp).
+
+    ``exp`` amplifies the rounding of ``x**2/2`` by ``x**2/2`` (8 ulp at ``x = 4``);
+    with ``x = hi + lo``, ``hi`` of half the mantissa, ``hi**2/2`` is exact and the
+    small rest ``hi lo + lo**2/2`` barely rounds.
+    """
+    bits = (np.finfo(x.dtype).nmant + 2) // 2
+    x = jnp.minimum(x, constant(64.0, x))  # beyond, the factor is 0 anyway
+    t = constant(2.0**bits + 1.0, x) * x
+    hi = t - (t - x)
+    lo = x - hi
+    half = constant(0.5, x)
+    # The barrier stops XLA from merging exp(a) * exp(b) into exp(a + b).
+    exact, rest = jax.lax.optimization_barrier(
+        (jnp.exp(-(half * hi) * hi), jnp.exp(-(hi * lo + (half * lo) * lo)))
+    )
+    return exact * rest
+
+
 def _log_ndtr_primal(x):
     negative, lower, upper = _split(x)
-    z = constant(-1.0 / np.sqrt(2.0), x) * lower
-    # -x**2/2 as (x/2)*x: x/2 is exact, and x**2 alone would overflow too early.
     half = constant(0.5, x)
-    left = jnp.log(half * erfcx_core(z)) - (half * lower) * lower
-    right = jnp.log1p(-jax.scipy.special.ndtr(-upper))
+    # x < 0: log(erfcx(z)/2) - x**2/2, with -x**2/2 as (x/2)*x (x/2 exact, and x**2
+    # alone would overflow too early).
+    left = jnp.log(half * erfcx_core(_z_of(lower))) - (half * lower) * lower
+    # 0 <= x < 1: log(Phi(x)), Phi in [1/2, 0.85). x >= 1: log1p(-Phi(-x)) with
+    # Phi(-x) = erfcx(x/sqrt 2) exp(-x**2/2) / 2, free of erfc's x**2-fold
+    # amplification of the rounding of x/sqrt(2).
+    near = jnp.log(jax.scipy.special.ndtr(jnp.minimum(upper, constant(1.0, x))))
+    tail = half * erfcx_core(-_z_of(upper)) * _gaussian_tail_factor(upper)
+    far = jnp.log1p(-tail)
+    right = jnp.where(upper < constant(1.0, x), near, far)
     return jnp.where(negative, left, right)
 
 
 def _log_ndtr_slope(x):
     negative, lower, upper = _split(x)
-    z = constant(-1.0 / np.sqrt(2.0), x) * lower
-    left = constant(np.sqrt(2.0), x) * tail_ratio_core(1)(z) - lower
+    left = constant(np.sqrt(2.0), x) * tail_ratio_core(1)(_z_of(lower)) - lower
     right = _upper_slope_core(upper)
     return jnp.where(negative, left, right)
 
