@@ -59,7 +59,7 @@ def _length_scale(x: mpmath.mpf, singular: Sequence[float]) -> mpmath.mpf:
 
 
 def _partial(f, point, orders, singular, variable):
-    """Partial derivative of ``f`` in variables ``variable..`` at ``point`` (mp values)."""
+    """Partial derivative of ``f`` in variables ``variable..`` at ``point`` (mpf)."""
     if variable == len(point):
         return f(*point)
     k = orders[variable]
@@ -110,7 +110,7 @@ EDGE = 2.0**10
 
 
 def representable(value: mpmath.mpf, dtype, margin: float = 1.0) -> bool:
-    """``value`` is 0 or a normal number of ``dtype``, ``margin`` away from the edges."""
+    """``value`` is 0 or a normal ``dtype`` number, ``margin`` from the edges."""
     info = np.finfo(dtype)
     if not mpmath.isfinite(value):
         return False
@@ -148,7 +148,7 @@ def classify(computed: float, truth, slope: float, point, dtype, order: int) -> 
 
 
 def derivative_function(fn: Callable, orders: Sequence[int], mode: str = "rev"):
-    """``jit(vmap(d^k f / dx^orders))`` for an element-wise ``fn`` of ``len(orders)`` args.
+    """``jit(vmap(d^k f / dx^orders))`` for element-wise ``fn`` of ``len(orders)`` args.
 
     ``mode='rev'`` nests ``jax.grad``; ``mode='fwd'`` nests forward-mode ``jax.jvp``.
     """

@@ -67,8 +67,8 @@ def custom_derivative(
 
     Use as ``custom_derivative(f, partials=df)`` or as a decorator
     ``@custom_derivative(partials=df)``. ``partials(*args)`` returns one array per
-    positional argument, :math:`\\partial f / \\partial x_i`, broadcastable to the output
-    shape (``f`` is element-wise with broadcasting, like ``jnp.divide``).
+    positional argument, :math:`\\partial f / \\partial x_i`, broadcastable to the
+    output shape (``f`` is element-wise with broadcasting, like ``jnp.divide``).
 
     Args:
         function: the primal, ``f(*args) -> array``.
@@ -103,11 +103,15 @@ def custom_derivative(
             "derivative per argument."
         )
     if not callable(partials):
-        raise TypeError(f"custom_derivative: partials must be callable, got {partials!r}.")
+        raise TypeError(
+            f"custom_derivative: partials must be callable, got {partials!r}."
+        )
     if function is None:
         return functools.partial(custom_derivative, partials=partials)
     if not callable(function):
-        raise TypeError(f"custom_derivative: function must be callable, got {function!r}.")
+        raise TypeError(
+            f"custom_derivative: function must be callable, got {function!r}."
+        )
     name = getattr(function, "__name__", "function")
 
     @jax.custom_jvp

@@ -85,7 +85,9 @@ reciprocal_core = stable_rule(
 )
 
 # d(x**2) = dx*(2x).
-square_core = stable_rule(jax.lax.square, lambda p, out, t: strong_mul(t[0], p[0] + p[0]))
+square_core = stable_rule(
+    jax.lax.square, lambda p, out, t: strong_mul(t[0], p[0] + p[0])
+)
 
 # d(sqrt x) = dx/(2 sqrt x): divide by the reused output, strong at x = 0.
 sqrt_core = stable_rule(jnp.sqrt, lambda p, out, t: strong_div(t[0], out + out))
@@ -97,7 +99,9 @@ cbrt_core = stable_rule(
 )
 
 # d|x| = dx*sign(x) for real x (sign(0) = 0: the zero subgradient).
-_real_abs_core = stable_rule(jnp.abs, lambda p, out, t: strong_mul(t[0], jnp.sign(p[0])))
+_real_abs_core = stable_rule(
+    jnp.abs, lambda p, out, t: strong_mul(t[0], jnp.sign(p[0]))
+)
 
 
 def divide(x1: ArrayLike, x2: ArrayLike, /) -> jax.Array:
@@ -177,7 +181,7 @@ def sqrt(x: ArrayLike, /) -> jax.Array:
 
 
 def cbrt(x: ArrayLike, /) -> jax.Array:
-    """Element-wise real cube root; derivative :math:`(dx/(3y))/y`, :math:`y=\\sqrt[3]{x}`.
+    """Element-wise real cube root :math:`y`; derivative :math:`(dx/(3y))/y`.
 
     Example:
         >>> import jax

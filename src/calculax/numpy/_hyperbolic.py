@@ -104,7 +104,9 @@ def tanh(x: ArrayLike, /) -> jax.Array:
 
 
 def arcsinh(x: ArrayLike, /) -> jax.Array:
-    """Element-wise inverse hyperbolic sine; derivative :math:`dx/\\operatorname{hypot}(x, 1)`.
+    """Element-wise inverse hyperbolic sine; derivative :math:`dx/\\sqrt{1+x^2}`.
+
+    The square root is evaluated as ``hypot(x, 1)``, so ``x`` is never squared.
 
     Example:
         >>> import jax, jax.numpy as jnp

@@ -7,7 +7,8 @@ overflow nor underflow (``1e30`` and ``1e-30`` in float32 are fine), and ties
 
 The derivative is :math:`d\\,h = (x/h)\\,dx + (y/h)\\,dy`; the ratios are bounded by
 1, and the ratio :math:`r_x = x/h` has its own rule :math:`dr_x = (r_y^2/h)\\,dx -
-(r_x r_y/h)\\,dy`, so no derivative of any order forms a square of ``x`` or cancels. At the origin ``hypot`` has no
+(r_x r_y/h)\\,dy`, so no derivative of any order forms a square of ``x`` or cancels.
+At the origin ``hypot`` has no
 derivative; calculax returns the minimal-norm subgradient ``0`` there, and ``0`` for
 every higher derivative (never ``nan``).
 """
@@ -50,7 +51,7 @@ def _scaled_hypot(x, y):
 
 
 def ratio_or_zero(x, h):
-    """``x / h`` where ``h != 0``, else ``0`` (double ``where``: no ``nan`` at any order)."""
+    """``x / h`` where ``h != 0``, else ``0`` (double ``where``: never ``nan``)."""
     is_zero = h == 0
     safe_h = jnp.where(is_zero, jnp.ones_like(h), h)
     return jnp.where(is_zero, jnp.zeros_like(x), strong_div(x, safe_h))
@@ -78,13 +79,15 @@ hypot_ratio_core = stable_rule(_hypot_ratio, _hypot_ratio_rule)
 # dh = (x/h) dx + (y/h) dy, ratios bounded by 1; zero subgradient at the origin.
 hypot_core = stable_rule(
     _scaled_hypot,
-    lambda p, out, t: strong_mul(t[0], hypot_ratio_core(p[0], p[1]))
-    + strong_mul(t[1], hypot_ratio_core(p[1], p[0])),
+    lambda p, out, t: (
+        strong_mul(t[0], hypot_ratio_core(p[0], p[1]))
+        + strong_mul(t[1], hypot_ratio_core(p[1], p[0]))
+    ),
 )
 
 
 def hypot(x1: ArrayLike, x2: ArrayLike, /) -> jax.Array:
-    """Element-wise :math:`\\sqrt{x_1^2 + x_2^2}` without overflow, underflow or ``nan``.
+    """Element-wise :math:`\\sqrt{x_1^2 + x_2^2}` without overflow or underflow.
 
     Computed with an exact power-of-two rescaling; derivatives
     :math:`\\partial_{x_1} = x_1/h`, :math:`\\partial_{x_2} = x_2/h` at every order,

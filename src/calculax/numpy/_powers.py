@@ -29,7 +29,9 @@ __all__ = ["power", "float_power"]
 def _dpower_dx(x, y, out):
     # y x^(y-1), as y (x^y / x) where x^y is a normal number (no rounding of y - 1,
     # whose error is amplified by log x), else y pow(x, y - 1) (x = 0, underflow).
-    normal = (x != 0) & (jnp.abs(out) >= constant(float(jnp.finfo(x.dtype).tiny), x).real)
+    normal = (x != 0) & (
+        jnp.abs(out) >= constant(float(jnp.finfo(x.dtype).tiny), x).real
+    )
     x_safe = jnp.where(normal, x, jnp.ones_like(x))
     x_edge = jnp.where(normal, jnp.ones_like(x), x)
     ratio = divide_core(power_core(x_safe, y), x_safe)
@@ -40,8 +42,10 @@ def _dpower_dx(x, y, out):
 # d x^y = (y x^(y-1)) dx + (x^y log x) dy.
 power_core = stable_rule(
     jax.lax.pow,
-    lambda p, out, t: strong_mul(t[0], _dpower_dx(p[0], p[1], out))
-    + strong_mul(t[1], strong_mul(out, log_core(p[0]))),
+    lambda p, out, t: (
+        strong_mul(t[0], _dpower_dx(p[0], p[1], out))
+        + strong_mul(t[1], strong_mul(out, log_core(p[0])))
+    ),
 )
 
 

@@ -69,7 +69,10 @@ def _abstract_eval(a, b):
 strong_mul_p = Primitive("calculax_strong_mul")
 strong_div_p = Primitive("calculax_strong_div")
 
-for _prim, _impl in ((strong_mul_p, _strong_mul_impl), (strong_div_p, _strong_div_impl)):
+for _prim, _impl in (
+    (strong_mul_p, _strong_mul_impl),
+    (strong_div_p, _strong_div_impl),
+):
     _prim.def_impl(_impl)
     _prim.def_abstract_eval(_abstract_eval)
     mlir.register_lowering(_prim, mlir.lower_fun(_impl, multiple_results=False))
@@ -148,9 +151,7 @@ ad.primitive_transposes[strong_div_p] = _strong_div_transpose
 
 def _make_batcher(prim):
     def batcher(args, dims):
-        size = next(
-            x.shape[d] for x, d in zip(args, dims) if d is not None
-        )
+        size = next(x.shape[d] for x, d in zip(args, dims) if d is not None)
         a, b = (batching.bdim_at_front(x, d, size) for x, d in zip(args, dims))
         return prim.bind(a, b), 0
 
