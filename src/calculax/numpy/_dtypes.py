@@ -13,6 +13,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src.lax.lax import _convert_element_type
 
 __all__ = ["SUPPORTED_DTYPES", "prepare", "check_dtype"]
 
@@ -53,5 +54,12 @@ def prepare(name: str, reference: Callable, *args) -> tuple[jax.Array, ...]:
             check_dtype(name, dtype)
     result = jax.eval_shape(reference, *args)
     check_dtype(name, result.dtype)
-    arrays = [jnp.asarray(a) for a in args]
-    return tuple(jnp.broadcast_to(a.astype(result.dtype), result.shape) for a in arrays)
+    # Keep JAX's weak type (Python-scalar inputs stay weakly typed, as in jax.numpy);
+    # the converter that takes weak_type is private, hence the pinned JAX range.
+    return tuple(
+        jnp.broadcast_to(
+            _convert_element_type(a, result.dtype, weak_type=result.weak_type),
+            result.shape,
+        )
+        for a in args
+    )

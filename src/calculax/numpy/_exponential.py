@@ -122,7 +122,7 @@ def log2(x: ArrayLike, /) -> jax.Array:
     Example:
         >>> import calculax.numpy as cnp
         >>> cnp.log2(8.0)
-        Array(3., dtype=float32, weak_type=True)
+        Array(3., dtype=float32)
     """
     return log2_core(*prepare("log2", jnp.log2, x))
 
@@ -133,7 +133,7 @@ def log10(x: ArrayLike, /) -> jax.Array:
     Example:
         >>> import calculax.numpy as cnp
         >>> cnp.log10(100.0)
-        Array(2., dtype=float32, weak_type=True)
+        Array(2., dtype=float32)
     """
     return log10_core(*prepare("log10", jnp.log10, x))
 
