@@ -13,6 +13,8 @@ import jax.numpy as jnp
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import calculax.numpy as cnp
 from tests import helpers
@@ -29,6 +31,7 @@ class Case:
     signs: tuple = (1, -1)
     skip: object = None  # points of non-differentiability (conventions tested apart)
     offset: float = 0.0  # absolute input scale of the backward error (helpers.sweep)
+    partial: object = None  # closed-form truth (row, orders) -> mpf (helpers.sweep)
 
 
 def _near(values):
@@ -112,6 +115,23 @@ UNARY = [
     ),
 ]
 
+
+def _logaddexp_partial(row, orders):
+    # f(a, b) = b + g(a - b), g(d) = log(1 + e^d), g' = sigmoid: the partial of
+    # orders (i, j) is (-1)^j sigmoid^(i+j-1)(a - b) (and 1 - sigmoid for (0, 1)),
+    # with a - b exact in mpmath.
+    a, b = (mpmath.mpf(float(v)) for v in row)
+    i, j = orders
+    if i + j == 0:
+        top = max(a, b)
+        return top + mpmath.log1p(mpmath.exp(-abs(a - b)))
+    with mpmath.workprec(4 * 2100):  # a - b exact for any two float64
+        d = a - b
+    if (i, j) == (0, 1):
+        return helpers.sigmoid_derivative(-d, 0)  # 1 - sigmoid(d), without cancelling
+    return (-1) ** j * helpers.sigmoid_derivative(d, i + j - 1)
+
+
 BINARY = [
     Case("divide", cnp.divide, jnp.divide, lambda a, b: a / b, skip=_any_zero),
     Case("hypot", cnp.hypot, jnp.hypot, mpmath.hypot, skip=_all_zero),
@@ -122,6 +142,7 @@ BINARY = [
         jnp.logaddexp,
         lambda a, b: mpmath.log(mpmath.exp(a) + mpmath.exp(b)),
         offset=1.0,
+        partial=_logaddexp_partial,
     ),
     Case("power", cnp.power, jnp.power, lambda a, b: a**b, signs=(1,), skip=_any_zero),
 ]
@@ -189,6 +210,45 @@ def test_unary_derivatives_orders_1_to_4(case, dtype):
         assert result.ok, _report(case, dtype, order, result)
 
 
+RANDOM_BATCH = 16  # one compiled shape per (function, order, dtype)
+
+
+def random_magnitudes(dtype, fraction: float = 1.0, size: int = RANDOM_BATCH):
+    """Hypothesis batches of ``size`` floats log-uniform over ``fraction`` of the
+    normal exponent range of ``dtype`` (any mantissa, both signs), between the
+    sweep's grid points."""
+    info = np.finfo(dtype)
+    low, high = np.log2(float(info.tiny)), np.log2(float(info.max))
+    exponent = st.floats(low * fraction, (high - 1e-9) * fraction, allow_nan=False)
+    value = st.builds(
+        lambda e, negative: (-1) ** negative * 2.0**e, exponent, st.booleans()
+    )
+    return st.lists(value, min_size=size, max_size=size)
+
+
+@pytest.mark.parametrize("dtype", helpers.DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", UNARY, ids=lambda c: c.name)
+@settings(max_examples=2, deadline=None, derandomize=False)
+@given(data=st.data())
+def test_unary_derivatives_at_random_points(case, dtype, data):
+    order = data.draw(st.integers(1, 4), label="order")
+    values = np.asarray(data.draw(random_magnitudes(dtype), label="points"))
+    if case.signs == (1,):
+        values = np.abs(values)
+    result = helpers.sweep(
+        case.function,
+        case.truth,
+        values.astype(dtype),
+        [order],
+        dtype,
+        singular=case.singular,
+        mode="rev" if order % 2 else "fwd",
+        reference=case.reference,
+        skip=(lambda row: bool(row[0] in case.singular)),
+    )
+    assert result.ok, _report(case, dtype, order, result)
+
+
 @pytest.mark.parametrize("dtype", helpers.DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("case", BINARY, ids=lambda c: c.name)
 def test_binary_mixed_partials_orders_1_to_4(case, dtype):
@@ -204,5 +264,38 @@ def test_binary_mixed_partials_orders_1_to_4(case, dtype):
                 reference=case.reference,
                 skip=case.skip,
                 offset=case.offset,
+                partial=case.partial,
             )
             assert result.ok, _report(case, dtype, orders, result)
+
+
+@pytest.mark.parametrize("dtype", helpers.DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", BINARY, ids=lambda c: c.name)
+@settings(max_examples=2, deadline=None)
+@given(data=st.data())
+def test_binary_mixed_partials_at_random_points(case, dtype, data):
+    """Random pairs over the square root of the exponent range (the grid's claim);
+    ``power``'s exponents are drawn in ``[-4, 4]``."""
+    order = data.draw(st.integers(1, 4), label="order")
+    orders = data.draw(st.sampled_from(helpers.partial_orders(2, order)), label="k")
+    first = np.asarray(data.draw(random_magnitudes(dtype, 0.5), label="x1"))
+    if case.name == "power":
+        exponents = st.floats(-4.0, 4.0, allow_nan=False)
+        second = np.asarray(
+            data.draw(st.lists(exponents, min_size=RANDOM_BATCH, max_size=RANDOM_BATCH))
+        )
+        first = np.abs(first)
+    else:
+        second = np.asarray(data.draw(random_magnitudes(dtype, 0.5), label="x2"))
+    result = helpers.sweep(
+        case.function,
+        case.truth,
+        np.stack([first, second], axis=1).astype(dtype),
+        orders,
+        dtype,
+        reference=case.reference,
+        skip=case.skip,
+        offset=case.offset,
+        partial=case.partial,
+    )
+    assert result.ok, _report(case, dtype, orders, result)

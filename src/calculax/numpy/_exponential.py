@@ -62,8 +62,10 @@ def _difference_or_zero(x, y):
 # d logaddexp(x, y) = sigma(x - y) dx + sigma(y - x) dy: weights in [0, 1].
 logaddexp_core = stable_rule(
     jnp.logaddexp,
-    lambda p, out, t: strong_mul(t[0], sigmoid_core(_difference_or_zero(p[0], p[1])))
-    + strong_mul(t[1], sigmoid_core(_difference_or_zero(p[1], p[0]))),
+    lambda p, out, t: (
+        strong_mul(t[0], sigmoid_core(_difference_or_zero(p[0], p[1])))
+        + strong_mul(t[1], sigmoid_core(_difference_or_zero(p[1], p[0])))
+    ),
 )
 
 

@@ -1,52 +1,147 @@
 """Powers: ``x**y`` with rules that stay finite at ``x = 0`` and in ``y``.
 
-* ``d/dx x^y = y (x^y / x)`` where ``x^y`` is a normal number (``pow(x, y - 1)`` would
-  round ``y - 1``, an error that ``log x`` amplifies to ~100 ulp), and
-  ``y x^(y-1)`` at ``x = 0`` or where ``x^y`` underflows; a strong product, so
-  ``d/dx x^0 = 0`` even at ``x = 0``.
-* ``d/dy x^y = x^y log x`` as a strong product: ``0`` where ``x^y = 0`` (``0^y``,
-  ``y > 0``), not ``0 * -inf = nan``. For ``x < 0`` it is ``nan`` (``x^y`` is not real
-  as a function of ``y``).
+* Every partial derivative of ``x^y`` is one member of the closed family
+  ``x^(y-j) P(log x, y)`` (``power_family``), evaluated as one scaled product:
+  ``d/dx x^y = y x^(y-1)`` without rounding ``y - 1`` (an error that ``log x``
+  amplifies to ~100 ulp), finite where ``x^y`` overflows but ``x^(y-1)`` does not,
+  and higher derivatives that never lose a subnormal term.
+* Strong zeros: ``d/dx x^0 = 0`` even at ``x = 0``; ``d/dy x^y = x^y log x`` is
+  ``0`` where ``x^y = 0`` (``0^y``, ``y > 0``), not ``0 * -inf = nan``. For ``x < 0``
+  it is ``nan`` (``x^y`` is not real as a function of ``y``).
 * Integer exponents (Python ``int`` or integer arrays) give ``n x^(n-1)`` with no ``y``
   derivative, like ``jax.numpy``.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._arithmetic import divide_core
 from ._dtypes import prepare
-from ._exponential import log_core
 from ._rule import constant, stable_rule
+from ._scaled import scaled_product
 from ._strong import strong_mul
 
 __all__ = ["power", "float_power"]
 
 
-def _dpower_dx(x, y, out):
-    # y x^(y-1), as y (x^y / x) where x^y is a normal number (no rounding of y - 1,
-    # whose error is amplified by log x), else y pow(x, y - 1) (x = 0, underflow).
-    normal = (x != 0) & (
-        jnp.abs(out) >= constant(float(jnp.finfo(x.dtype).tiny), x).real
+# A polynomial in (log x, y): sorted ((m, i, c), ...) for sum c (log x)^m y^i.
+Polynomial = tuple[tuple[int, int, int], ...]
+
+
+def _combine(triples) -> Polynomial:
+    total: dict[tuple[int, int], int] = defaultdict(int)
+    for m, i, c in triples:
+        total[(m, i)] += c
+    return tuple(sorted((m, i, c) for (m, i), c in total.items() if c != 0))
+
+
+def _evaluate(poly: Polynomial, log_x, y):
+    total = None
+    for m, i, c in poly:
+        term = constant(float(c), y)
+        if m:
+            term = term * log_x**m
+        if i:
+            term = term * y**i
+        total = term if total is None else total + term
+    return total
+
+
+def _power_family_value(j: int, poly: Polynomial, x, y):
+    out = jax.lax.pow(x, y)
+    if (j, poly) == (0, ((0, 0, 1),)):
+        return out  # power itself: lax.pow bit for bit
+    log_x = jnp.log(x)
+    bracket = _evaluate(poly, log_x, y)
+    magnitude = jnp.abs(out)
+    normal = (
+        (x != 0)
+        & jnp.isfinite(magnitude)
+        & (magnitude >= constant(float(jnp.finfo(x.dtype).tiny), x).real)
     )
-    x_safe = jnp.where(normal, x, jnp.ones_like(x))
-    x_edge = jnp.where(normal, jnp.ones_like(x), x)
-    ratio = divide_core(power_core(x_safe, y), x_safe)
-    lowered = power_core(x_edge, y - constant(1.0, x))
-    return strong_mul(y, jnp.where(normal, ratio, lowered))
+    # x^y x^-j P from mantissas and exponents: x^y / x can be subnormal where the
+    # product with P is not.
+    direct = scaled_product([(out, 1), (x, -j), (bracket, 1)])
+    lowered = strong_mul(jax.lax.pow(x, y - constant(float(j), x)), bracket)
+    if not jnp.issubdtype(x.dtype, jnp.complexfloating):
+        # x > 0 with x^y out of range: one exponential of the summed logarithms.
+        exponent = (y - constant(float(j), x)) * log_x + jnp.log(jnp.abs(bracket))
+        rescued = jnp.sign(bracket) * jnp.exp(exponent)
+        lowered = jnp.where(x > 0, rescued, lowered)
+    return jnp.where(normal, direct, lowered)
 
 
-# d x^y = (y x^(y-1)) dx + (x^y log x) dy.
-power_core = stable_rule(
-    jax.lax.pow,
-    lambda p, out, t: (
-        strong_mul(t[0], _dpower_dx(p[0], p[1], out))
-        + strong_mul(t[1], strong_mul(out, log_core(p[0])))
-    ),
-)
+_POWER_FAMILY: dict[tuple[int, Polynomial], object] = {}
+
+
+def power_family(j: int, poly: Polynomial):
+    """The core :math:`F_{j,P}(x, y) = x^{y-j} P(\\log x, y)`, ``P`` a polynomial with
+    integer coefficients given as ``((m, i, c), ...)`` for :math:`\\sum c
+    (\\log x)^m y^i`; ``power`` is :math:`F_{0,1}` (``lax.pow`` itself, bit for bit).
+
+    The family is closed under differentiation,
+
+    .. math::
+
+        \\partial_x F_{j,P} = F_{j+1,\\,(y-j)P + \\partial_L P}, \\qquad
+        \\partial_y F_{j,P} = F_{j,\\,L P + \\partial_y P},
+
+    so every rule multiplies the tangent by one primal member: no quotient chain
+    whose reverse-mode transpose overflows (``(x^y log x)/x`` near the overflow
+    threshold), and no sum of separately rounded terms of which one is subnormal
+    (``2 x^(y-2)`` next to ``x^(y-2) log^2 x``) while the derivative is not.
+
+    Values: where ``x^y`` is a normal number, the scaled product ``x^y x^-j P``
+    (no rounding of ``y - j``, whose error ``log x`` would amplify); where ``x^y``
+    under- or overflows and ``x > 0``, ``sign(P) exp((y - j) log x + log|P|)``; at
+    ``x = 0`` and for ``x < 0``, ``pow(x, y - j)`` strong-times ``P`` (``0`` where
+    the power is ``0``; ``nan`` where ``P`` involves ``log x`` of ``x < 0``, where
+    ``x^y`` is not a real function of ``y``). Written by hand: the closed-form
+    family is the point.
+    """
+    poly = _combine(poly)
+    key = (j, poly)
+    if key not in _POWER_FAMILY:
+
+        def primal(x, y):
+            return _power_family_value(j, poly, x, y)
+
+        def rule(p, out, t):
+            x, y = p
+            d_x = power_family(j + 1, _partial_x(j, poly))(x, y)
+            d_y = power_family(j, _partial_y(poly))(x, y)
+            return strong_mul(t[0], d_x) + strong_mul(t[1], d_y)
+
+        _POWER_FAMILY[key] = stable_rule(primal, rule)
+    return _POWER_FAMILY[key]
+
+
+def _partial_x(j: int, poly: Polynomial) -> Polynomial:
+    # (y - j) P + dP/dL
+    return _combine(
+        triple
+        for m, i, c in poly
+        for triple in ((m, i + 1, c), (m, i, -j * c), (m - 1, i, m * c))
+        if triple[0] >= 0
+    )
+
+
+def _partial_y(poly: Polynomial) -> Polynomial:
+    # L P + dP/dy
+    return _combine(
+        triple
+        for m, i, c in poly
+        for triple in ((m + 1, i, c), (m, i - 1, i * c))
+        if triple[1] >= 0
+    )
+
+
+# d x^y = (y x^(y-1)) dx + (x^y log x) dy, and so on at every order.
+power_core = power_family(0, ((0, 0, 1),))
 
 
 def _integer_power(n: int):

@@ -20,10 +20,11 @@ its own batching rule, and its own JVP written again with ``strong_mul`` and
 .. math::
 
     d(a \\odot b) = da \\odot b + a \\odot db, \\qquad
-    d(a \\oslash b) = da \\oslash b - db \\odot ((a \\oslash b) \\oslash b).
+    d(a \\oslash b) = da \\oslash b - (a \\oslash b) \\odot (db \\oslash b).
 
-The quotient's rule divides twice by ``b`` rather than once by ``b**2``: the
-intermediate ``a / b`` is as representable as the result, ``b**2`` is not.
+The quotient's rule multiplies the quotient by the relative change ``db / b`` rather
+than dividing by ``b**2``: both factors are as representable as the result,
+``b**2`` (or ``(a / b) / b``, for tiny ``b``) is not.
 
 Under ``jit``, XLA's algebraic simplifier rewrites ``(a / b) / c`` into
 ``a / (b * c)`` -- exactly the unstable form. Each primitive therefore lowers to its
@@ -121,11 +122,13 @@ ad.defjvp(
     lambda ta, a, b: strong_mul(ta, b),
     lambda tb, a, b: strong_mul(a, tb),
 )
-# d(a/b) = da/b - db*((a/b)/b): two divisions by b, never one by b**2.
+# d(a/b) = da/b - (a/b)*(db/b): the relative change db/b times the quotient, never
+# a/b**2 (nor (a/b)/b, which overflows for tiny b even where db is small enough to
+# bring the product back into range).
 ad.defjvp(
     strong_div_p,
     lambda ta, a, b: strong_div(ta, b),
-    lambda tb, a, b: -strong_mul(tb, strong_div(strong_div(a, b), b)),
+    lambda tb, a, b: -strong_mul(strong_div(a, b), strong_div(tb, b)),
 )
 
 

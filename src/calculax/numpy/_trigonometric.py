@@ -6,8 +6,8 @@
 * ``arctan'(x) = 1/(1+x^2)`` for ``|x| <= 1`` and ``r^2/(1+r^2)`` with ``r = 1/x``
   beyond: the higher derivatives (``~ 1/x^{k+1}``) never pass through ``1/x^4``-size
   intermediates that underflow.
-* ``arctan2``: partials ``x/h^2`` and ``-y/h^2`` evaluated as ``(x/h)/h`` with
-  ``h = hypot(x, y)``; ``0`` at the origin.
+* ``arctan2``: partials ``x/h^2`` and ``-y/h^2`` and all higher ones as monomials
+  ``(x/h)^a (y/h)^b / h^n`` (``_ratio_polynomial``); ``0`` at the origin.
 * ``sinc``: a Taylor polynomial for ``|x| < 1/4`` (so the derivatives *near* 0 are free
   of the cancellation in the quotient rule), ``sin(pi x)/(pi x)`` with an exact
   argument reduction (``sinpi``) beyond.
@@ -24,7 +24,7 @@ from jax.typing import ArrayLike
 
 from ._arithmetic import divide_core, reciprocal_core, sqrt_core, square_core
 from ._dtypes import prepare
-from ._hypot import hypot_core, hypot_ratio_core, ratio_or_zero
+from ._ratio_polynomial import ratio_monomial
 from ._rule import constant, stable_rule
 from ._strong import strong_div, strong_mul
 
@@ -72,36 +72,12 @@ arctan_core = stable_rule(
 )
 
 
-def _over_h(a, h):
-    return ratio_or_zero(a, h)
-
-
-def _angle_partial(u, v):
-    # u / h**2 with h = hypot(u, v), as (u/h)/h; 0 at the origin.
-    h = hypot_core(u, v)
-    return _over_h(hypot_ratio_core(u, v), h)
-
-
-def _angle_partial_rule(p, out, t):
-    # d(u/h^2) = ((r_v - r_u)(r_v + r_u)/h/h) du - (2 r_u (r_v/h)/h) dv: closed forms
-    # that are exactly 0 on the diagonal |u| = |v|, where the quotient rule
-    # subtracts two overflowing 1/h^2 terms.
-    u, v = p
-    h = hypot_core(u, v)
-    r_u, r_v = hypot_ratio_core(u, v), hypot_ratio_core(v, u)
-    d_u = _over_h(_over_h((r_v - r_u) * (r_v + r_u), h), h)
-    d_v = _over_h(constant(2.0, out) * r_u * _over_h(r_v, h), h)
-    return strong_mul(t[0], d_u) - strong_mul(t[1], d_v)
-
-
-angle_partial_core = stable_rule(_angle_partial, _angle_partial_rule)
-
-
 def _arctan2_rule(p, out, t):
-    # d atan2(y, x) = (x/h^2) dy - (y/h^2) dx, h = hypot(x, y); 0 at the origin.
+    # d atan2(y, x) = (x/h^2) dy - (y/h^2) dx: ratio monomials, whose own rules give
+    # every higher partial in closed form; 0 at the origin.
     y, x = p
-    return strong_mul(t[0], angle_partial_core(x, y)) - strong_mul(
-        t[1], angle_partial_core(y, x)
+    return strong_mul(t[0], ratio_monomial(1, 0, 1)(x, y)) - strong_mul(
+        t[1], ratio_monomial(0, 1, 1)(x, y)
     )
 
 
