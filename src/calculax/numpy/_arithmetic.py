@@ -65,14 +65,11 @@ def quotient_power(k: int):
 
 def _folded_quotient(k, x, y):
     # k x / y^(k+1), with k folded into x unless k x would overflow (double where).
+    # One quotient chain (not one per branch): both branches are finite.
     factor = constant(float(k), x)
     fits = jnp.abs(x) <= constant(float(jnp.finfo(x.dtype).max) / k, x).real
-    x_fits = jnp.where(fits, x, jnp.zeros_like(x))
-    x_large = jnp.where(fits, jnp.zeros_like(x), x)
-    following = quotient_power(k + 1)
-    return jnp.where(
-        fits, following(factor * x_fits, y), factor * following(x_large, y)
-    )
+    quotient = quotient_power(k + 1)(jnp.where(fits, factor * x, x), y)
+    return jnp.where(fits, quotient, factor * quotient)
 
 
 # d(x/y) = dx/y - dy*((x/y)/y): divide by y twice, never by y**2 (quotient_power).

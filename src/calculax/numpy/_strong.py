@@ -27,9 +27,10 @@ than dividing by ``b**2``: both factors are as representable as the result,
 ``b**2`` (or ``(a / b) / b``, for tiny ``b``) is not.
 
 Under ``jit``, XLA's algebraic simplifier rewrites ``(a / b) / c`` into
-``a / (b * c)`` -- exactly the unstable form. Each primitive therefore lowers to its
-``select`` between two ``lax.optimization_barrier`` calls (on the operands and on the
-result), which XLA does not look through.
+``a / (b * c)`` -- exactly the unstable form. The quotient therefore divides operands
+that have passed a ``lax.optimization_barrier`` (``a`` may itself be a plain quotient,
+such as ``reciprocal``'s output), and its result is a ``select``, which the pattern
+does not look through either; the product needs no barrier, so it fuses.
 """
 
 from __future__ import annotations
@@ -44,23 +45,18 @@ __all__ = ["strong_mul", "strong_div"]
 
 
 def _strong_mul_impl(a, b):
-    a, b = lax.optimization_barrier((a, b))
     product = lax.mul(a, b)
     is_zero = lax.bitwise_or(
         lax.eq(a, lax.full_like(a, 0)), lax.eq(b, lax.full_like(b, 0))
     )
-    return lax.optimization_barrier(
-        lax.select(is_zero, lax.full_like(product, 0), product)
-    )
+    return lax.select(is_zero, lax.full_like(product, 0), product)
 
 
 def _strong_div_impl(a, b):
     a, b = lax.optimization_barrier((a, b))
     quotient = lax.div(a, b)
     is_zero = lax.eq(a, lax.full_like(a, 0))
-    return lax.optimization_barrier(
-        lax.select(is_zero, lax.full_like(quotient, 0), quotient)
-    )
+    return lax.select(is_zero, lax.full_like(quotient, 0), quotient)
 
 
 def _abstract_eval(a, b):

@@ -25,10 +25,11 @@ Derivatives. With :math:`N = \\|x\\|_p` and :math:`u_i = |x_i|/N` (bounded),
 :math:`1 - u_i^p` (which cancels to ``0`` when one entry dominates: the true
 :math:`\\partial_{ii}^2 \\|x\\|_2` at ``x = (1, 1e-4)`` is ``1e-8``) nor
 :math:`|x_i|^{p-1}/N^{p-1}` as two separate powers; the exclusive sums :math:`S_i`
-and :math:`\\sum_{j\\ne i}` are prefix plus suffix sums that never include term
-:math:`i`. All tangents are scaled by strong products, and at :math:`N = 0`
-(the zero vector, or a zero entry when :math:`p < 0`) :math:`G` and every higher
-derivative are the zero subgradient (double ``where``, never ``nan``).
+and :math:`\\sum_{j\\ne i}` never subtract the entry that dominates the total (its
+sum is taken over the others; see ``_exclusive_sum``). All tangents are scaled by
+strong products, and at :math:`N = 0` (the zero vector, or a zero entry when
+:math:`p < 0`) :math:`G` and every higher derivative are the zero subgradient
+(double ``where``, never ``nan``).
 Where :math:`u_i^{p-1}` or :math:`u_i^{p-2}` is infinite (:math:`x_i = 0` with
 :math:`p < 1`, resp. :math:`p < 2`) the true derivative is infinite; a zero
 tangent still gives ``0`` and :math:`\\operatorname{sign}(0) = 0` gives the
@@ -55,16 +56,19 @@ from .._strong import strong_mul
 __all__ = ["vector_norm_core"]
 
 
-def _exclusive_sum(v: jax.Array) -> jax.Array:
-    """:math:`\\sum_{j \\ne i} v_j` along the last axis, never adding then removing
-    :math:`v_i` (that would cancel when :math:`v_i` dominates)."""
-    zero = jnp.zeros_like(v[..., :1])
-    before = jnp.cumsum(jnp.concatenate([zero, v[..., :-1]], axis=-1), axis=-1)
-    after = jnp.flip(
-        jnp.cumsum(jnp.concatenate([zero, jnp.flip(v, -1)[..., :-1]], axis=-1), -1),
-        -1,
-    )
-    return before + after
+def _exclusive_sum(v: jax.Array, dominant: jax.Array) -> jax.Array:
+    """:math:`\\sum_{j \\ne i} v_j` along the last axis, linear in ``v``.
+
+    ``dominant`` is a mask computed from primal values (so the rule stays linear and
+    transposable) marking, per row, the at most one entry whose weight exceeds half
+    the total. For that entry the others are summed directly -- subtracting it from
+    the total would cancel; for every other entry ``total - v_i`` loses at most an
+    ulp of the total, which is at most twice the exclusive sum's own scale. Two
+    reductions, not the two cumulative sums of an exact prefix/suffix scheme.
+    """
+    total = jnp.sum(v, axis=-1, keepdims=True)
+    others = jnp.sum(jnp.where(dominant, jnp.zeros_like(v), v), axis=-1, keepdims=True)
+    return jnp.where(dominant, others, total - v)
 
 
 def _two_norm(x: jax.Array) -> jax.Array:
@@ -146,14 +150,19 @@ def vector_norm_core(p: float) -> Callable[[jax.Array], jax.Array]:
         norm = norm_core(x)[..., None]
         if p == 2:
             ratio = ratio_or_zero(x, norm)
-            diagonal = _exclusive_sum(square_core(ratio))
+            weights = square_core(ratio)  # sum to 1
+            dominant = weights > constant(0.5, weights)
+            diagonal = _exclusive_sum(weights, dominant)
         else:
             ratio = ratio_or_zero(_real_abs_core(x), norm)
+            weights = _constant_power(p)(ratio)  # sum to 1
+            dominant = weights > constant(0.5, weights)
             diagonal = strong_mul(
-                _constant_power(p - 2.0)(ratio),
-                _exclusive_sum(_constant_power(p)(ratio)),
+                _constant_power(p - 2.0)(ratio), _exclusive_sum(weights, dominant)
             )
-        coupling = strong_mul(gradient, _exclusive_sum(strong_mul(gradient, dx)))
+        coupling = strong_mul(
+            gradient, _exclusive_sum(strong_mul(gradient, dx), dominant)
+        )
         change = ratio_or_zero(strong_mul(dx, diagonal) - coupling, norm)
         return change if p == 2 else strong_mul(change, constant(p - 1.0, x))
 

@@ -1,11 +1,8 @@
 """The logistic function ``expit`` and its inverse ``logit``.
 
-``expit``: :math:`\\sigma' = \\sigma(x)\\,\\sigma(-x)` (never :math:`1 - \\sigma(x)`),
-itself a function with the rule :math:`\\sigma'' = -\\sigma'(x) \\tanh(x/2)`.
-Differentiating the product instead gives :math:`\\sigma'\\,(\\sigma(-x) -
-\\sigma(x))`, a difference that cancels near ``x = 0``, where :math:`\\sigma''
-\\approx -x/8` (only 48 of 112 float32 points right at order 2 with
-``calculax.numpy._logistic.sigmoid_core``). ``logit``'s derivative
+``expit``: the sigmoid of ``calculax.numpy._logistic`` (:math:`\\sigma' =
+\\sigma(x)\\,\\sigma(-x)`, :math:`\\sigma'' = -\\sigma'(x) \\tanh(x/2)`, never
+:math:`1 - \\sigma(x)` nor a difference that cancels near 0). ``logit``'s derivative
 :math:`1/(p(1-p))` is the sum of two quotients, :math:`1/p + 1/(1-p)`, so neither
 :math:`p(1-p)` nor its powers are formed (they underflow for tiny ``p``); :math:`1 - p`
 is exact for :math:`p \\ge 1/2`.
@@ -18,25 +15,13 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from .._dtypes import prepare
-from .._hyperbolic import tanh_core
+from .._logistic import sigmoid_core
 from .._rule import constant, stable_rule
-from .._strong import strong_div, strong_mul
+from .._strong import strong_div
 
-__all__ = ["expit", "logit", "expit_core", "expit_slope_core"]
+__all__ = ["expit", "logit", "expit_core"]
 
-# sigma'(x) = sigma(x) sigma(-x), with d sigma' = -sigma' tanh(x/2) dx: tanh(x/2) is
-# accurate near 0, where sigma(-x) - sigma(x) cancels.
-expit_slope_core = stable_rule(
-    lambda x: jax.nn.sigmoid(x) * jax.nn.sigmoid(-x),
-    lambda p, out, t: (
-        -strong_mul(t[0], strong_mul(out, tanh_core(constant(0.5, out) * p[0])))
-    ),
-)
-
-# d sigma(x) = sigma'(x) dx.
-expit_core = stable_rule(
-    jax.nn.sigmoid, lambda p, out, t: strong_mul(t[0], expit_slope_core(p[0]))
-)
+expit_core = sigmoid_core
 
 
 def _logit_primal(p):
