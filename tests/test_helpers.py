@@ -13,6 +13,13 @@ from tests import helpers
 RELATIVE = mpmath.mpf(2) ** -70  # the truth must be far better than float64
 
 
+@pytest.fixture(autouse=True)
+def _high_precision():
+    # the closed forms below are evaluated at the harness's working precision
+    with mpmath.workdps(helpers.DIGITS + 10):
+        yield
+
+
 def _close(value, exact, relative=RELATIVE):
     return abs(value - exact) <= relative * abs(exact)
 
