@@ -1,8 +1,8 @@
 """Test configuration shared by ``tests/`` and the doctests in ``src/``.
 
 float64 is enabled for the test run (tests name their dtypes); docstring examples run
-in JAX's default 32-bit mode, as a user would run them. Implicit rank promotion is an error, and pytest treats
-warnings as errors (``pyproject.toml``).
+in JAX's default 32-bit mode, as a user would run them. Implicit rank promotion is an
+error, and pytest treats warnings as errors (``pyproject.toml``).
 """
 
 import jax
