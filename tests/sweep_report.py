@@ -20,34 +20,10 @@ from tests import test_numpy_elementary as elementary
 from tests import test_special as special_tests
 
 
-def _unary_elementary(case, dtype, order):
-    return helpers.sweep(
-        case.function,
-        case.truth,
-        elementary.unary_points(case, dtype),
-        [order],
-        dtype,
-        singular=case.singular,
-        mode="rev" if order % 2 else "fwd",
-        reference=case.reference,
-        skip=(lambda row: bool(row[0] in case.singular)),
-    )
-
-
 def _binary_elementary(case, dtype, order):
     total = helpers.Classified()
     for orders in helpers.partial_orders(2, order):
-        result = helpers.sweep(
-            case.function,
-            case.truth,
-            elementary.binary_points(case, dtype),
-            orders,
-            dtype,
-            reference=case.reference,
-            skip=case.skip,
-            offset=case.offset,
-            partial=case.partial,
-        )
+        result = elementary.sweep_binary(case, dtype, orders)
         total.right += result.right
         total.representable += result.representable
     return total
@@ -68,7 +44,7 @@ def _unary_special(case, dtype, order):
 def main() -> None:
     jax.config.update("jax_enable_x64", True)
     rows = (
-        [(c.name, c, _unary_elementary) for c in elementary.UNARY]
+        [(c.name, c, elementary.sweep_unary) for c in elementary.UNARY]
         + [(c.name, c, _binary_elementary) for c in elementary.BINARY]
         + [(f"special.{c.name}", c, _unary_special) for c in special_tests.UNARY]
         + [(f"nn.{c.name}", c, _unary_special) for c in nn_tests.NN_UNARY]

@@ -190,23 +190,47 @@ def _report(case, dtype, orders, result):
     )
 
 
+def sweep_unary(case: Case, dtype, order: int, points=None) -> helpers.Classified:
+    """The sweep of ``case`` at ``order`` (reverse mode at odd orders, forward at even
+    ones) over ``points`` (default: ``unary_points``)."""
+    if points is None:
+        points = unary_points(case, dtype)
+    return helpers.sweep(
+        case.function,
+        case.truth,
+        points,
+        [order],
+        dtype,
+        singular=case.singular,
+        mode="rev" if order % 2 else "fwd",
+        reference=case.reference,
+        skip=(lambda row: bool(row[0] in case.singular)),
+    )
+
+
+def sweep_binary(case: Case, dtype, orders, points=None) -> helpers.Classified:
+    """The sweep of the mixed partial ``orders`` of ``case`` over ``points`` (default:
+    ``binary_points``)."""
+    if points is None:
+        points = binary_points(case, dtype)
+    return helpers.sweep(
+        case.function,
+        case.truth,
+        points,
+        orders,
+        dtype,
+        reference=case.reference,
+        skip=case.skip,
+        offset=case.offset,
+        partial=case.partial,
+    )
+
+
 @pytest.mark.parametrize("dtype", helpers.DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("case", UNARY, ids=lambda c: c.name)
 def test_unary_derivatives_orders_1_to_4(case, dtype):
-    points = unary_points(case, dtype)
     for order in range(1, 5):
-        mode = "rev" if order % 2 else "fwd"
-        result = helpers.sweep(
-            case.function,
-            case.truth,
-            points,
-            [order],
-            dtype,
-            singular=case.singular,
-            mode=mode,
-            reference=case.reference,
-            skip=(lambda row: bool(row[0] in case.singular)),
-        )
+        result = sweep_unary(case, dtype, order)
         assert result.ok, _report(case, dtype, order, result)
 
 
@@ -235,17 +259,7 @@ def test_unary_derivatives_at_random_points(case, dtype, data):
     values = np.asarray(data.draw(random_magnitudes(dtype), label="points"))
     if case.signs == (1,):
         values = np.abs(values)
-    result = helpers.sweep(
-        case.function,
-        case.truth,
-        values.astype(dtype),
-        [order],
-        dtype,
-        singular=case.singular,
-        mode="rev" if order % 2 else "fwd",
-        reference=case.reference,
-        skip=(lambda row: bool(row[0] in case.singular)),
-    )
+    result = sweep_unary(case, dtype, order, values.astype(dtype))
     assert result.ok, _report(case, dtype, order, result)
 
 
@@ -255,17 +269,7 @@ def test_binary_mixed_partials_orders_1_to_4(case, dtype):
     points = binary_points(case, dtype)
     for order in range(1, 5):
         for orders in helpers.partial_orders(2, order):
-            result = helpers.sweep(
-                case.function,
-                case.truth,
-                points,
-                orders,
-                dtype,
-                reference=case.reference,
-                skip=case.skip,
-                offset=case.offset,
-                partial=case.partial,
-            )
+            result = sweep_binary(case, dtype, orders, points)
             assert result.ok, _report(case, dtype, orders, result)
 
 
@@ -287,15 +291,6 @@ def test_binary_mixed_partials_at_random_points(case, dtype, data):
         first = np.abs(first)
     else:
         second = np.asarray(data.draw(random_magnitudes(dtype, 0.5), label="x2"))
-    result = helpers.sweep(
-        case.function,
-        case.truth,
-        np.stack([first, second], axis=1).astype(dtype),
-        orders,
-        dtype,
-        reference=case.reference,
-        skip=case.skip,
-        offset=case.offset,
-        partial=case.partial,
-    )
+    points = np.stack([first, second], axis=1).astype(dtype)
+    result = sweep_binary(case, dtype, orders, points)
     assert result.ok, _report(case, dtype, orders, result)
