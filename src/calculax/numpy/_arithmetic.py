@@ -65,6 +65,8 @@ def quotient_power(k: int):
 
 def _folded_quotient(k, x, y):
     # k x / y^(k+1), with k folded into x unless k x would overflow (double where).
+    if k == 1:
+        return quotient_power(2)(x, y)
     # One quotient chain (not one per branch): both branches are finite.
     factor = constant(float(k), x)
     fits = jnp.abs(x) <= constant(float(jnp.finfo(x.dtype).max) / k, x).real
