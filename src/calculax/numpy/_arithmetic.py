@@ -48,8 +48,15 @@ def quotient_power(k: int):
     if k not in _QUOTIENTS:
 
         def primal(x, y):
+            if k == 1:
+                return _divide(x, y)
+            # Only derivatives use k >= 2: x * r * ... * r with r = 1/y, one division
+            # and k products whose partial results are the successive quotients
+            # x/y^j. r is subnormal (flushed) only for |y| > 1/tiny, where
+            # |x/y^k| < 4 tiny^(k-1): no representable quotient is lost.
+            reciprocal = jax.lax.div(jnp.ones_like(y), y)
             for _ in range(k):
-                x = _divide(x, y)
+                x = x * reciprocal
             return x
 
         def rule(p, out, t):
