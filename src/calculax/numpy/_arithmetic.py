@@ -38,12 +38,18 @@ _QUOTIENTS: dict = {}
 
 
 def quotient_power(k: int):
-    """``q_k(x, y) = x / y**k`` as ``k`` successive divisions, with a one-term rule.
+    """``q_k(x, y) = x / y**k`` without forming ``y**k``, with a one-term rule.
 
     :math:`dq_k = (dx / y^k) - dy\\,q_{k+1}(k x, y)`: every derivative in ``y`` of any
     order is a single quotient whose integer factor joins the numerator *before* the
     divisions, so it is not split into ``k`` subnormal halves that flush to ``0``
     (``d^2(a/b)/db^2 = 2a/b^3`` at ``a = b = 1e19`` in float32 is ``2e-38``).
+
+    ``q_1`` is the division itself; ``q_k`` for ``k >= 2`` (derivatives only) is
+    ``x * r * ... * r`` with ``r = 1/y``: one division instead of ``k`` (division is
+    what a quotient's derivative costs), and the partial products are the successive
+    quotients ``x/y^j``, so they leave the range only where those do. ``r`` is
+    subnormal (flushed) only for ``|y| > 1/tiny``, where ``|q_k| < 4 tiny^(k-1)``.
     """
     if k not in _QUOTIENTS:
 
