@@ -2,11 +2,13 @@
 
 Derivatives of any order that stay finite and accurate across the whole floating-point
 range. ``calculax.numpy`` holds the stable functions; ``calculax.custom_derivative``
-lets you write your own stable rules.
+lets you write your own stable rules; ``calculax.stabilize`` gives unmodified JAX code
+the stable rules.
 """
 
 from . import derivatives as derivatives
 from . import numpy as numpy
 from .derivatives import custom_derivative as custom_derivative
+from .derivatives import stabilize as stabilize
 
 __version__ = "0.1.0"

@@ -63,3 +63,9 @@ def prepare(name: str, reference: Callable, *args) -> tuple[jax.Array, ...]:
         )
         for a in args
     )
+
+
+def cast_like(value, dtype, weak_type: bool) -> jax.Array:
+    """``value`` converted to ``dtype`` with the given weak type (JAX's private
+    converter, the only one that sets ``weak_type``; hence the pinned JAX range)."""
+    return _convert_element_type(value, dtype, weak_type=weak_type)
