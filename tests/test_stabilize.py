@@ -9,6 +9,8 @@ import jax.numpy as jnp
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import calculax
 from calculax._tour import _stable_division as stable_division
@@ -140,3 +142,63 @@ def test_user_custom_rule_is_kept():
 def test_not_a_callable_is_a_type_error():
     with pytest.raises(TypeError, match="stabilize expects a callable"):
         calculax.stabilize(3.0)
+
+
+# Random compositions: (name, arity, jax function, mpmath function).
+_OPS = [
+    ("add", 2, lambda a, b: a + b, lambda a, b: a + b),
+    ("mul", 2, lambda a, b: a * b, lambda a, b: a * b),
+    ("div", 2, lambda a, b: a / b, lambda a, b: a / b),
+    ("atan2", 2, jnp.arctan2, mpmath.atan2),
+    ("sqrt", 1, lambda a: jnp.sqrt(jnp.abs(a)), lambda a: mpmath.sqrt(abs(a))),
+    ("exp", 1, lambda a: jnp.exp(jnp.tanh(a)), lambda a: mpmath.exp(mpmath.tanh(a))),
+    ("log", 1, lambda a: jnp.log1p(a * a), lambda a: mpmath.log1p(a * a)),
+    ("cube", 1, lambda a: a**3, lambda a: a**3),
+    ("recip", 1, lambda a: 1.0 / (1.0 + a * a), lambda a: 1 / (1 + a * a)),
+]
+
+
+@st.composite
+def _expressions(draw, depth=3):
+    """A random expression tree over the variables ``x`` and ``y``."""
+    if depth == 0 or draw(st.booleans()):
+        return ("var", draw(st.sampled_from([0, 1])))
+    name, arity, _, _ = draw(st.sampled_from(_OPS))
+    return (name, *[draw(_expressions(depth=depth - 1)) for _ in range(arity)])
+
+
+def _build(tree, which):
+    if tree[0] == "var":
+        return lambda x, y: (x, y)[tree[1]]
+    op = next(o for o in _OPS if o[0] == tree[0])
+    children = [_build(child, which) for child in tree[1:]]
+    return lambda x, y: op[which](*[c(x, y) for c in children])
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    tree=_expressions(),
+    x=st.floats(0.1, 3.0),
+    y=st.floats(-3.0, -0.1),
+)
+def test_random_compositions_keep_values_and_right_derivatives(tree, x, y):
+    plain, truth = _build(tree, 2), _build(tree, 3)
+    stable = calculax.stabilize(plain)
+    args = (jnp.float64(x), jnp.float64(y))  # JAX arrays: eager JAX, not NumPy
+    value, stable_value = plain(*args), stable(*args)
+    assert np.asarray(stable_value) == np.asarray(value)  # same values, bit for bit
+    row = np.array([x, y])
+    for argnum in (0, 1):
+        orders = (1 - argnum, argnum)
+        exact = helpers.truth_partial(truth, row, orders)
+        if not helpers.representable(exact, np.float64, helpers.EDGE):
+            continue
+        theirs = float(jax.grad(plain, argnums=argnum)(*args))
+        ours = float(jax.grad(stable, argnums=argnum)(*args))
+        slope = sum(
+            abs(row[i])
+            * abs(helpers.truth_partial(truth, row, helpers._bump(orders, i)))
+            for i in range(2)
+        )
+        if helpers.classify(theirs, exact, slope, row, np.float64, 1) == "right":
+            assert helpers.classify(ours, exact, slope, row, np.float64, 1) == "right"
