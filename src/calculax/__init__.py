@@ -6,6 +6,7 @@ lets you write your own stable rules; ``calculax.stabilize`` gives unmodified JA
 the stable rules.
 """
 
+from . import audit as audit
 from . import derivatives as derivatives
 from . import numpy as numpy
 from .derivatives import custom_derivative as custom_derivative

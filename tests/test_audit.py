@@ -1,0 +1,86 @@
+"""``calculax.audit``'s high-precision interpreter against closed forms."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import mpmath
+import numpy as np
+import pytest
+
+from calculax.audit import high_precision, true_derivative
+
+DIGITS = 50
+
+
+def _close(value, exact, digits=40):
+    return abs(value - exact) <= mpmath.mpf(10) ** -digits * abs(exact)
+
+
+@pytest.fixture(autouse=True)
+def _precision():
+    with mpmath.workdps(DIGITS + 10):
+        yield
+
+
+def test_values_of_a_program_with_reductions_and_calls():
+    def f(x, y):
+        picked = jnp.where(x > 1, jnp.sin(x) * y, x**2.5)
+        return jnp.sum(picked) + jnp.max(x) + jnp.linalg.norm(x) + x @ x
+
+    x = np.array([0.5, 1.0, 2.0])
+    exact = (
+        mpmath.mpf(0.5) ** 2.5 + 1 + mpmath.sin(2) * 3 + 2 + mpmath.sqrt(5.25) + 5.25
+    )
+    assert _close(high_precision(f, digits=DIGITS)(jnp.asarray(x), 3.0), exact)
+
+
+def test_exact_where_floating_point_cancels():
+    # (1 - cos x) / x**2 at x = 1e-8: 0 in float64; at 50 digits the cancellation
+    # leaves 34.
+    x = 1e-8
+    value = high_precision(lambda v: (1 - jnp.cos(v)) / v**2, digits=DIGITS)(x)
+    exact = (1 - mpmath.cos(mpmath.mpf(x))) / mpmath.mpf(x) ** 2
+    assert float(jax.jit(lambda v: (1 - jnp.cos(v)) / v**2)(x)) == 0.0
+    assert _close(value, exact, digits=32)
+
+
+def test_real_functions_stay_real():
+    assert mpmath.isnan(high_precision(jnp.sqrt)(-1.0))
+    assert mpmath.isnan(high_precision(jnp.log)(-2.0))
+
+
+@pytest.mark.parametrize(
+    "point", [(3.0, 4.0), (1.7718548704178006e-103, 7.458340731200182e-155)]
+)
+def test_true_mixed_partial_of_arctan2(point):
+    y, x = (mpmath.mpf(v) for v in point)
+    exact = (y**2 - x**2) / (x**2 + y**2) ** 2  # d2 atan2(y, x) / dy dx
+    value = true_derivative(jnp.arctan2, *point, argnums=(0, 1), order=(1, 1))
+    assert _close(value, exact, digits=30)
+
+
+@pytest.mark.parametrize("b", [1e-30, 1.0, 1e19])
+def test_true_second_derivative_of_the_seed_ratio(b):
+    value = true_derivative(lambda a, b: -a / b, b, b, argnums=1, order=2)
+    assert _close(value, -2 / mpmath.mpf(b) ** 2, digits=30)
+
+
+def test_true_derivative_in_a_saturated_tail():
+    value = true_derivative(jnp.tanh, 20.0, order=2)
+    exact = -2 * mpmath.tanh(20) * mpmath.sech(20) ** 2
+    assert _close(value, exact, digits=30)
+
+
+def test_unsupported_primitive_is_named():
+    with pytest.raises(NotImplementedError, match="cumsum"):
+        high_precision(jnp.cumsum)(jnp.ones(3))
+
+
+def test_bad_arguments_are_specific_errors():
+    with pytest.raises(ValueError, match="out of range"):
+        true_derivative(jnp.sin, 1.0, argnums=2)
+    with pytest.raises(ValueError, match="non-negative"):
+        true_derivative(jnp.sin, 1.0, order=-1)
+    with pytest.raises(ValueError, match="scalar-valued"):
+        true_derivative(lambda x: jnp.stack([x, x]), 1.0)
