@@ -26,6 +26,8 @@ import mpmath
 import numpy as np
 from jax.extend import core
 
+from .._jaxpr import evaluate_jaxpr
+
 __all__ = ["high_precision", "true_derivative", "SUPPORTED"]
 
 
@@ -242,25 +244,7 @@ def _dot_general(a, b, dimension_numbers):
 
 
 def _evaluate(jaxpr, consts, args) -> list:
-    env: dict = {}
-
-    def read(v):
-        if isinstance(v, core.Literal):
-            return _to_mp(v.val)
-        return env[v]
-
-    for var, value in zip(jaxpr.constvars, consts):
-        env[var] = value
-    for var, value in zip(jaxpr.invars, args):
-        env[var] = value
-    for eqn in jaxpr.eqns:
-        outvals = _apply(eqn, [read(v) for v in eqn.invars])
-        if not eqn.primitive.multiple_results:
-            outvals = [outvals]
-        for var, value in zip(eqn.outvars, outvals):
-            if not isinstance(var, core.DropVar):
-                env[var] = value
-    return [read(v) for v in jaxpr.outvars]
+    return evaluate_jaxpr(jaxpr, consts, args, _apply, literal=_to_mp)
 
 
 def high_precision(f: Callable, *, digits: int = 50) -> Callable:

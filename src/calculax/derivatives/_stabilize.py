@@ -27,6 +27,7 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
+from .._jaxpr import evaluate_jaxpr
 from ..numpy._dtypes import cast_like
 from ._stable_primitives import STABLE_CUSTOM_JVP, stable_counterpart
 
@@ -120,24 +121,9 @@ def _is_array(leaf) -> bool:
 
 
 def _evaluate(jaxpr: core.Jaxpr, consts, args, record: StabilizeReport) -> list:
-    env: dict = {}
-
-    def read(v):
-        return v.val if isinstance(v, core.Literal) else env[v]
-
-    for var, value in zip(jaxpr.constvars, consts):
-        env[var] = value
-    for var, value in zip(jaxpr.invars, args):
-        env[var] = value
-    for eqn in jaxpr.eqns:
-        invals = [read(v) for v in eqn.invars]
-        outvals = _apply(eqn, invals, record)
-        if not eqn.primitive.multiple_results:
-            outvals = [outvals]
-        for var, value in zip(eqn.outvars, outvals):
-            if not isinstance(var, core.DropVar):
-                env[var] = value
-    return [read(v) for v in jaxpr.outvars]
+    return evaluate_jaxpr(
+        jaxpr, consts, args, lambda eqn, invals: _apply(eqn, invals, record)
+    )
 
 
 def _closed(closed_jaxpr: core.ClosedJaxpr, record: StabilizeReport) -> Callable:
