@@ -8,7 +8,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from calculax.audit import high_precision, true_derivative
+from calculax.audit import audit, high_precision, true_derivative
 
 DIGITS = 50
 
@@ -84,3 +84,27 @@ def test_bad_arguments_are_specific_errors():
         true_derivative(jnp.sin, 1.0, order=-1)
     with pytest.raises(ValueError, match="scalar-valued"):
         true_derivative(lambda x: jnp.stack([x, x]), 1.0)
+
+
+@pytest.mark.parametrize("order, jax_right, n", [(1, 37, 75), (2, 25, 39)])
+def test_audit_of_the_seed_ratio(order, jax_right, n, tmp_path):
+    # The tour's numbers, here with truths from the jaxpr interpreter (not the
+    # closed forms the tour uses).
+    report = audit(lambda a, b: -a / b, wrt=1, tie=[0], order=order)
+    assert (report.counts["jax"].right, report.counts["jax"].representable) == (
+        jax_right,
+        n,
+    )
+    stable = report.counts["stabilized"]
+    assert (stable.right, stable.representable) == (n, n)
+    assert "| stabilized | " in report.to_markdown()
+    worst = report.worst("jax", 3)
+    assert len(worst) == 3 and not np.isfinite(worst[0][1])
+    assert report.plot(tmp_path / "audit.png").stat().st_size > 0
+
+
+def test_audit_bad_input():
+    with pytest.raises(ValueError, match="order must be >= 1"):
+        audit(lambda a, b: a / b, wrt=1, order=0)
+    with pytest.raises(ValueError, match="out of range"):
+        audit(lambda a, b: a / b, wrt=2)

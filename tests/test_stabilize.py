@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import calculax
 from calculax._tour import _stable_division as stable_division
-from calculax._tour._classify import tally
+from calculax.audit._classify import tally
 from tests import helpers
 from tests import test_numpy_elementary as elementary
 

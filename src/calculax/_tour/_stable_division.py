@@ -21,7 +21,7 @@ import numpy as np
 
 import calculax.numpy as cnp
 
-from ._classify import ULPS, Counts, tally
+from ..audit._classify import ULPS, Counts, tally
 from ._plot import Panel, save_panels
 
 __all__ = ["chapter"]

@@ -1,10 +1,12 @@
 """Checking derivatives against the truth: a high-precision interpreter of JAX code.
 
 ``high_precision(f)`` evaluates ``f``'s jaxpr with mpmath; ``true_derivative`` gives
-the true partial derivatives of a scalar function (the engine of the coming
-``audit``, ``explain`` and ``check_derivative``).
+the true partial derivatives of a scalar function; ``audit(f, ...)`` sweeps an
+argument and classifies JAX's and ``stabilize(f)``'s derivatives against that truth.
 """
 
+from ._audit import AuditReport as AuditReport
+from ._audit import audit as audit
 from ._truth import SUPPORTED as SUPPORTED
 from ._truth import high_precision as high_precision
 from ._truth import true_derivative as true_derivative

@@ -1,0 +1,177 @@
+"""``audit(f, ...)``: where in the input range is a derivative of ``f`` wrong?
+
+The argument ``wrt`` (and every argument tied to it) is swept over ``sign * 10**k``
+for the integer ``k`` in ``exponents`` (default: the whole range of ``dtype``, from
+its smallest subnormal to its largest number); the other arguments stay at
+``at``. At each point the derivative of order ``order`` in ``wrt`` is computed twice
+-- ``jax.grad`` nested on ``f`` itself and on ``calculax.stabilize(f)``, both under
+``jit(vmap(...))`` -- and compared with the truth from ``true_derivative`` (``f``'s
+jaxpr evaluated with mpmath). Each point is *right* (within ``ULPS[order]`` ulp),
+*inaccurate*, *inf*, wrongly *zero* or *nan*; points whose truth is not a normal
+number of ``dtype`` (or zero) are not counted. Subnormal inputs are flushed to zero
+first, as XLA on CPU does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..derivatives import stabilize
+from ._classify import LABELS, Counts, tally
+from ._truth import true_derivative
+
+__all__ = ["audit", "AuditReport"]
+
+METHODS = ("jax", "stabilized")
+
+
+@dataclasses.dataclass
+class AuditReport:
+    """The outcome of :func:`audit`: per-point values, truths, labels and counts."""
+
+    points: np.ndarray
+    order: int
+    dtype: np.dtype
+    truths: list
+    computed: dict[str, np.ndarray]
+    labels: dict[str, list]
+    counts: dict[str, Counts]
+
+    def worst(self, method: str, count: int = 5) -> list[tuple[float, float, float]]:
+        """``(point, computed, truth)`` of the ``count`` worst points of ``method``
+        (non-finite first, then by relative error)."""
+        rows = []
+        for point, value, truth, label in zip(
+            self.points, self.computed[method], self.truths, self.labels[method]
+        ):
+            if label is None or label == "right":
+                continue
+            error = (
+                math.inf
+                if not math.isfinite(value)
+                else abs(value - float(truth)) / max(abs(float(truth)), 1e-300)
+            )
+            rows.append((error, float(point), float(value), float(truth)))
+        rows.sort(key=lambda row: -row[0])
+        return [row[1:] for row in rows[:count]]
+
+    def to_markdown(self) -> str:
+        """The counts as a Markdown table (one row per method)."""
+        lines = [
+            "| method | right/n | " + " | ".join(LABELS[1:]) + " |",
+            "|---|---|" + "---|" * (len(LABELS) - 1),
+        ]
+        for method in METHODS:
+            c = self.counts[method]
+            cells = " | ".join(str(getattr(c, label)) for label in LABELS[1:])
+            lines.append(f"| {method} | {c.right}/{c.representable} | {cells} |")
+        return "\n".join(lines)
+
+    def plot(self, path: str | Path) -> Path:
+        """The seed's figure: both methods side by side, coloured by class."""
+        from .._tour._plot import Panel, save_panels
+
+        truth_line = np.array(
+            [abs(float(t)) if t is not None else np.nan for t in self.truths]
+        )
+        panels = [
+            Panel(
+                method, self.computed[method], self.labels[method], self.counts[method]
+            )
+            for method in METHODS
+        ]
+        path = Path(path)
+        save_panels(
+            path,
+            np.abs(self.points.astype(np.float64)),
+            [truth_line],
+            [panels],
+            xlabel="|x|",
+            ylabels=[f"|derivative of order {self.order}|"],
+            dtype=self.dtype,
+            title=f"audit, order {self.order}, {self.dtype.name}",
+        )
+        return path
+
+
+def audit(
+    f: Callable,
+    *,
+    wrt: int = 0,
+    tie: Sequence[int] = (),
+    at: Sequence[float] | None = None,
+    order: int = 1,
+    dtype=np.float32,
+    exponents: Sequence[int] | None = None,
+    sign: float = 1.0,
+) -> AuditReport:
+    """Sweep argument ``wrt`` of ``f`` and classify its derivatives (module doc).
+
+    Args:
+        f: a scalar function of scalar arguments, written with ``jax.numpy``.
+        wrt: the argument to differentiate and sweep.
+        tie: other arguments set equal to ``wrt`` at each point (``a = b``).
+        at: values of all arguments (the swept ones are overwritten); default 1.
+        order: derivative order, >= 1.
+        dtype: ``float32`` or ``float64`` (``float64`` needs ``jax_enable_x64``).
+        exponents: the ``k`` of the points ``sign * 10**k``.
+        sign: ``+1`` or ``-1``.
+
+    Example:
+        >>> from calculax.audit import audit
+        >>> report = audit(
+        ...     lambda a, b: -a / b, wrt=1, tie=[0], exponents=range(-20, 21, 10)
+        ... )
+        >>> report.counts["jax"].right, report.counts["stabilized"].right
+        (3, 5)
+    """
+    if order < 1:
+        raise ValueError(f"order must be >= 1, got {order}")
+    dtype = np.dtype(dtype)
+    arity = f.__code__.co_argcount if hasattr(f, "__code__") else len(at or ())
+    values = list(at) if at is not None else [1.0] * arity
+    swept = [wrt, *tie]
+    for index in swept:
+        if not 0 <= index < len(values):
+            raise ValueError(f"argument {index} out of range for {len(values)} args")
+    if exponents is None:
+        info = np.finfo(dtype)
+        exponents = range(
+            math.floor(math.log10(float(info.smallest_subnormal))),
+            math.floor(math.log10(float(info.max))) + 1,
+        )
+    with np.errstate(under="ignore", over="ignore"):
+        points = (sign * 10.0 ** np.asarray(list(exponents), float)).astype(dtype)
+    points = points[np.isfinite(points) & (points != 0)]
+    tiny = np.finfo(dtype).tiny
+    flushed = np.where(np.abs(points) < tiny, 0 * points, points)
+    columns = [
+        jnp.asarray(flushed) if i in swept else jnp.full(len(points), v, dtype)
+        for i, v in enumerate(values)
+    ]
+    if columns[0].dtype != dtype:
+        raise ValueError(f"dtype {dtype} needs jax_enable_x64")
+    # Outside the domain as evaluated (e.g. 0/0 at a flushed input): not counted.
+    primal = np.asarray(jax.jit(jax.vmap(f))(*columns))
+    truths = []
+    for x, value in zip(flushed.tolist(), primal.tolist()):
+        if not math.isfinite(value):
+            truths.append(None)
+            continue
+        args = [dtype.type(x if i in swept else v) for i, v in enumerate(values)]
+        truths.append(true_derivative(f, *args, argnums=wrt, order=order))
+    computed, labels, counts = {}, {}, {}
+    for method, function in (("jax", f), ("stabilized", stabilize(f))):
+        g = function
+        for _ in range(order):
+            g = jax.grad(g, argnums=wrt)
+        computed[method] = np.asarray(jax.jit(jax.vmap(g))(*columns))
+        counts[method], labels[method] = tally(computed[method], truths, dtype, order)
+    return AuditReport(points, order, dtype, truths, computed, labels, counts)
