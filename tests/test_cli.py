@@ -53,6 +53,26 @@ def test_tour_table_naive_jax_fails_as_in_the_seed(tour):
     assert (right, inf, zero, nan) == ("25/39", "7", "7", "0")
 
 
+def test_tour_audit_chapter(tour):
+    # Chapter 2: calculax.audit with truths from the jaxpr interpreter; the seed's
+    # ratio, stabilized, is right at every representable point at orders 1-3.
+    _, table, out = tour
+    rows = {
+        (m.group(1).strip(), int(m.group(2)), m.group(3)): m.group(4)
+        for m in re.finditer(
+            r"^\s+(-a / b|-exp\(log\(a\) - log\(b\)\))\s+(\d)\s+(jax|stabilized)"
+            r"\s+(\d+/\d+)",
+            table,
+            flags=re.MULTILINE,
+        )
+    }
+    assert rows["-a / b", 1, "jax"] == "37/75"
+    for order, n in ((1, 75), (2, 39), (3, 25)):
+        assert rows["-a / b", order, "stabilized"] == f"{n}/{n}"
+    assert len(rows) == 12
+    assert (out / "audit_workaround.png").read_bytes()[:4] == b"\x89PNG"
+
+
 @pytest.mark.parametrize(
     "argv",
     [[], ["tor"], ["tour", "--dtype", "float16"], ["tour", "--bogus"]],
