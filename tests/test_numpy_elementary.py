@@ -252,7 +252,7 @@ def random_magnitudes(dtype, fraction: float = 1.0, size: int = RANDOM_BATCH):
 
 @pytest.mark.parametrize("dtype", helpers.DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("case", UNARY, ids=lambda c: c.name)
-@settings(max_examples=2, deadline=None, derandomize=False)
+@settings(max_examples=2, deadline=None)
 @given(data=st.data())
 def test_unary_derivatives_at_random_points(case, dtype, data):
     order = data.draw(st.integers(1, 4), label="order")
