@@ -77,7 +77,7 @@ def quotient_power(k: int):
 
 
 def _folded_quotient(k, x, y):
-    # k x / y^(k+1), with k folded into x unless k x would overflow (double where).
+    # k x / y^(k+1), with k folded into x unless k x would overflow.
     if k == 1:
         return quotient_power(2)(x, y)
     # One quotient chain (not one per branch): both branches are finite.
@@ -87,7 +87,7 @@ def _folded_quotient(k, x, y):
     return jnp.where(fits, quotient, factor * quotient)
 
 
-# d(x/y) = dx/y - dy*((x/y)/y): divide by y twice, never by y**2 (quotient_power).
+# d(x/y) = dx/y - dy*q_2(x, y): never x / y**2 (quotient_power).
 divide_core = quotient_power(1)
 
 # d(1/x) = -dx*((1/x)/x): the intermediate 1/x is as representable as the result.

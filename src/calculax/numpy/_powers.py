@@ -14,13 +14,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from ._dtypes import prepare
+from ._polynomial_terms import Terms, combine_terms
 from ._rule import constant, stable_rule
 from ._scaled import scaled_product
 from ._strong import strong_mul
@@ -29,14 +28,7 @@ __all__ = ["power", "float_power"]
 
 
 # A polynomial in (log x, y): sorted ((m, i, c), ...) for sum c (log x)^m y^i.
-Polynomial = tuple[tuple[int, int, int], ...]
-
-
-def _combine(triples) -> Polynomial:
-    total: dict[tuple[int, int], int] = defaultdict(int)
-    for m, i, c in triples:
-        total[(m, i)] += c
-    return tuple(sorted((m, i, c) for (m, i), c in total.items() if c != 0))
+Polynomial = Terms
 
 
 def _evaluate(poly: Polynomial, log_x, y):
@@ -103,7 +95,7 @@ def power_family(j: int, poly: Polynomial):
     ``x^y`` is not a real function of ``y``). Written by hand: the closed-form
     family is the point.
     """
-    poly = _combine(poly)
+    poly = combine_terms(poly)
     key = (j, poly)
     if key not in _POWER_FAMILY:
 
@@ -122,7 +114,7 @@ def power_family(j: int, poly: Polynomial):
 
 def _partial_x(j: int, poly: Polynomial) -> Polynomial:
     # (y - j) P + dP/dL
-    return _combine(
+    return combine_terms(
         triple
         for m, i, c in poly
         for triple in ((m, i + 1, c), (m, i, -j * c), (m - 1, i, m * c))
@@ -132,7 +124,7 @@ def _partial_x(j: int, poly: Polynomial) -> Polynomial:
 
 def _partial_y(poly: Polynomial) -> Polynomial:
     # L P + dP/dy
-    return _combine(
+    return combine_terms(
         triple
         for m, i, c in poly
         for triple in ((m + 1, i, c), (m, i - 1, i * c))

@@ -44,18 +44,14 @@ a closed-form derivative family for these functions.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import jax.numpy as jnp
 
+from ._polynomial_terms import Terms, combine_terms
 from ._rule import constant, stable_rule
 from ._scaled import ratio_or_zero, scaled_hypot, scaled_product
 from ._strong import strong_mul
 
 __all__ = ["ratio_monomial", "ratio_polynomial"]
-
-# A polynomial: sorted ((a, b, coefficient), ...) with non-zero integer coefficients.
-Terms = tuple[tuple[int, int, int], ...]
 
 
 def _horner(coefficients, q):
@@ -91,16 +87,9 @@ def _polynomial_value(terms: Terms, n: int, x, y):
     return jnp.where(h == 0, jnp.zeros_like(value), value)
 
 
-def _combine(pairs) -> Terms:
-    total: dict[tuple[int, int], int] = defaultdict(int)
-    for a, b, c in pairs:
-        total[(a, b)] += c
-    return tuple(sorted((a, b, c) for (a, b), c in total.items() if c != 0))
-
-
 def _partial_x(terms: Terms, n: int) -> Terms:
     # d/dx M_{a,b,n} = a M_{a-1,b+2,n+1} - (b+n) M_{a+1,b,n+1}
-    return _combine(
+    return combine_terms(
         pair
         for a, b, c in terms
         for pair in ((a - 1, b + 2, c * a), (a + 1, b, -c * (b + n)))
@@ -109,7 +98,7 @@ def _partial_x(terms: Terms, n: int) -> Terms:
 
 def _partial_y(terms: Terms, n: int) -> Terms:
     # d/dy M_{a,b,n} = b M_{a+2,b-1,n+1} - (a+n) M_{a,b+1,n+1}
-    return _combine(
+    return combine_terms(
         pair
         for a, b, c in terms
         for pair in ((a + 2, b - 1, c * b), (a, b + 1, -c * (a + n)))
@@ -122,7 +111,7 @@ _POLYNOMIALS: dict[tuple[Terms, int], object] = {}
 def ratio_polynomial(terms: Terms, n: int):
     """The core :math:`(x, y) \\mapsto \\sum_i c_i r_x^{a_i} r_y^{b_i} / h^n` for
     ``terms = ((a_i, b_i, c_i), ...)`` (built once per polynomial)."""
-    terms = _combine(terms)
+    terms = combine_terms(terms)
     if len({a + b for a, b, _ in terms}) != 1:
         raise ValueError(f"ratio_polynomial needs a homogeneous polynomial: {terms}")
     key = (terms, n)
