@@ -18,10 +18,11 @@ from calculax.audit._classify import tally
 from tests import helpers
 from tests import test_numpy_elementary as elementary
 
-# jax.numpy functions that lower to one primitive (or a custom_jvp) with a stable
-# counterpart; hypot and sinc are compositions in jax.numpy and are not rewritten.
-UNARY = [c for c in elementary.UNARY if c.name not in ("sinc",)]
-BINARY = [c for c in elementary.BINARY if c.name != "hypot"]
+# Every jax.numpy function of the elementary sweeps: those that lower to one
+# primitive (or a custom_jvp) with a stable counterpart, and the compositions hypot
+# and sinc, matched whole.
+UNARY = elementary.UNARY
+BINARY = elementary.BINARY
 
 
 def _stabilized(case):
@@ -139,9 +140,95 @@ def test_user_custom_rule_is_kept():
     assert stable.report.custom_rules == ["scaled"]
 
 
+def test_user_custom_rule_is_evaluated_stably():
+    # The user's rule for a / b, its primal factor written a / b**2 as users do:
+    # kept (the factor 3 in the a-tangent shows it is the user's), and evaluated by
+    # stabilize with rewrite=True, so the rule's value (b**2 underflows: -inf) and
+    # its own derivative -- the second derivative -- are right. (Operations on the
+    # tangents stay JAX's: they must remain linear for reverse mode.)
+    @jax.custom_jvp
+    def ratio(a, b):
+        return a / b
+
+    @ratio.defjvp
+    def ratio_jvp(primals, tangents):
+        (a, b), (da, db) = primals, tangents
+        return ratio(a, b), 3.0 * da / b - db * (a / b**2)
+
+    a, b = jnp.float32(1e-30), jnp.float32(1e-20)
+    stable = calculax.stabilize(ratio, rewrite=True, report=True)
+    first = jax.grad(stable, argnums=1)
+    second = jax.grad(first, argnums=1)
+    point = [float(a), float(b)]
+    for order, ours in ((1, first), (2, second)):
+        truth = helpers.truth_partial(lambda a, b: a / b, point, (0, order))
+        tolerance = helpers.ULPS[order] * helpers.eps(np.float32) * abs(truth)
+        assert abs(float(ours(a, b)) - truth) <= tolerance
+    assert float(jax.grad(ratio, argnums=1)(a, b)) == float("-inf")
+    assert float(jax.grad(stable)(a, b)) == pytest.approx(3e20)  # the user's rule
+    assert stable.report.custom_rules == ["ratio"]
+
+
+def test_jax_norm_is_replaced_whole():
+    # jax.numpy.linalg.norm is sqrt(sum(x * x)): at x ~ 1e-20 in float32 the sum
+    # underflows (value 0, Hessian nan), at 1e200 in float64 it overflows; the
+    # stabilized norm and Hessian are right (truth: mpmath at 50 digits).
+    stable = calculax.stabilize(jnp.linalg.norm, report=True)
+    x = jnp.array([3e-20, 4e-20], jnp.float32)
+    point = [float(v) for v in x]
+    for i in range(2):
+        orders = tuple(2 if j == i else 0 for j in range(2))
+        truth = helpers.truth_partial(
+            lambda a, b: mpmath.sqrt(a**2 + b**2), point, orders
+        )
+        ours = float(jax.hessian(stable)(x)[i, i])
+        assert abs(ours - truth) <= helpers.ULPS[2] * helpers.eps(np.float32) * abs(
+            truth
+        )
+        assert not np.isfinite(jax.hessian(jnp.linalg.norm)(x)[i, i])
+    assert float(jnp.linalg.norm(x)) == 0.0
+    assert stable.report.rewritten["norm"] >= 1
+    assert float(stable(jnp.array([3e200, 4e200]))) == pytest.approx(5e200, rel=1e-15)
+    matrix = jnp.array([[3.0, 4.0], [5.0, 12.0]])
+    np.testing.assert_allclose(
+        calculax.stabilize(lambda m: jnp.linalg.norm(m, axis=1))(matrix), [5.0, 13.0]
+    )
+
+
+def test_jax_logsumexp_derivatives_are_right():
+    # JAX's logsumexp shifts by the maximum (under stop_gradient), so its derivatives
+    # only meet exp and log of benign arguments: with exp/log re-bound they are right
+    # where the truth is representable (softmax and its Jacobian at spread inputs).
+    stable = calculax.stabilize(jax.nn.logsumexp)
+    x = jnp.array([60.0, 0.0, -30.0], jnp.float32)
+    point = [float(v) for v in x]
+
+    def truth_fn(*v):
+        return mpmath.log(sum(mpmath.exp(t) for t in v))
+
+    gradient, hessian = jax.grad(stable)(x), jax.hessian(stable)(x)
+    for i in range(3):
+        for order, value in ((1, gradient[i]), (2, hessian[i, i])):
+            orders = tuple(order if j == i else 0 for j in range(3))
+            truth = helpers.truth_partial(truth_fn, point, orders)
+            if helpers.representable(truth, np.float32, helpers.EDGE):
+                tolerance = helpers.ULPS[order] * helpers.eps(np.float32)
+                assert abs(float(value) - truth) <= tolerance * abs(truth)
+
+
 def test_not_a_callable_is_a_type_error():
     with pytest.raises(TypeError, match="stabilize expects a callable"):
         calculax.stabilize(3.0)
+
+
+def test_not_traceable_is_a_type_error():
+    def to_python(x):
+        return float(x) * 2.0
+
+    with pytest.raises(TypeError, match="could not trace 'to_python'.*float"):
+        calculax.stabilize(to_python)(1.0)
+    with pytest.raises(TypeError, match="could not trace '<lambda>'.*NumPy"):
+        calculax.stabilize(lambda x: np.sin(x))(1.0)
 
 
 # Random compositions: (name, arity, jax function, mpmath function).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from jax.extend import core
 
@@ -15,12 +15,15 @@ def evaluate_jaxpr(
     args: Sequence,
     apply: Callable,
     literal: Callable = lambda value: value,
+    substitutions: Mapping[int, Callable] | None = None,
 ) -> list:
     """Evaluate ``jaxpr`` equation by equation with ``apply(eqn, invals)``.
 
     ``apply`` returns the equation's output (a list when the primitive has multiple
-    results); ``literal`` converts the value of a literal operand. Returns the
-    values of ``jaxpr.outvars``.
+    results); ``literal`` converts the value of a literal operand. An equation whose
+    ``id`` is in ``substitutions`` gets its value from ``substitutions[id(eqn)](read)``
+    instead, where ``read(var)`` is the value of any variable computed so far.
+    Returns the values of ``jaxpr.outvars``.
     """
     env: dict = {}
 
@@ -31,8 +34,13 @@ def evaluate_jaxpr(
         env[var] = value
     for var, value in zip(jaxpr.invars, args):
         env[var] = value
+    substitutions = substitutions or {}
     for eqn in jaxpr.eqns:
-        outvals = apply(eqn, [read(v) for v in eqn.invars])
+        substitute = substitutions.get(id(eqn))
+        if substitute is not None:
+            outvals = substitute(read)
+        else:
+            outvals = apply(eqn, [read(v) for v in eqn.invars])
         if not eqn.primitive.multiple_results:
             outvals = [outvals]
         for var, value in zip(eqn.outvars, outvals):

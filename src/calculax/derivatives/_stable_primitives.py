@@ -3,8 +3,9 @@
 Each entry maps a ``jax.lax`` primitive (by name) to the ``calculax.numpy`` function
 with the same values and stable derivative rules. Only floating-point (and, where
 ``calculax.numpy`` supports it, complex) operands are rewritten; integer arithmetic
-keeps the original primitive. ``custom_jvp`` functions that JAX itself defines are
-matched by name (``jax.numpy.logaddexp``, hence ``jax.nn.softplus``); a user's own
+keeps the original primitive. ``custom_jvp`` functions and compositions that JAX
+itself defines are matched by name (``jax.numpy.logaddexp``, hence
+``jax.nn.softplus``; ``jax.numpy.hypot``, ``jax.numpy.sinc``); a user's own
 ``custom_jvp``/``custom_vjp`` is never replaced.
 """
 
@@ -18,7 +19,12 @@ import jax.numpy as jnp
 from .. import numpy as cnp
 from ..numpy import special
 
-__all__ = ["STABLE_PRIMITIVES", "STABLE_CUSTOM_JVP", "stable_counterpart"]
+__all__ = [
+    "STABLE_PRIMITIVES",
+    "STABLE_CUSTOM_JVP",
+    "STABLE_JAX_FUNCTIONS",
+    "stable_counterpart",
+]
 
 
 def _rsqrt(x, **params):
@@ -64,6 +70,10 @@ STABLE_PRIMITIVES: dict[str, Callable] = {
 
 # custom_jvp functions defined by JAX (matched by name and defining module).
 STABLE_CUSTOM_JVP: dict[str, Callable] = {"logaddexp": cnp.logaddexp}
+
+# jax.numpy functions that are compositions (a ``jit`` of several primitives whose
+# chain rule is unstable), matched by name and defining module and replaced whole.
+STABLE_JAX_FUNCTIONS: dict[str, Callable] = {"hypot": cnp.hypot, "sinc": cnp.sinc}
 
 
 def stable_counterpart(name: str, invals) -> Callable | None:
