@@ -102,3 +102,103 @@ def test_ci_runs_exactly_the_readme_test_command():
     command = script[-1].strip()
     assert shlex.split(command)[:3] == ["python", "-m", "pip"]
     assert f"\n{command}\n" in readme
+
+
+# --- calculax audit / calculax explain -------------------------------------------
+
+
+def _run(argv, capsys):
+    status = main(argv)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_audit_the_seed_ratio_on_a_small_range(tmp_path, capsys):
+    # float32, a = b = 10**k for k = -20..20: d/db (-a/b) = 1/b is representable at
+    # all 41 points. JAX's rule forms b**-2 = 1/(b*b): b*b flushes to 0 for
+    # k <= -19 (inf) and 1/(b*b) is subnormal, flushed, for k >= 19 (zero).
+    plot = tmp_path / "audit.png"
+    argv = ["audit", "lambda a, b: -a / b", "--wrt", "b", "--tie", "a=b"]
+    argv += ["--range", "1e-20:1e20", "--plot", plot, "--progress"]
+    status, out, err = _run(argv, capsys)
+    assert status == 0
+    assert "| jax | 37/41 | 0 | 2 | 2 | 0 |" in out
+    assert "| stabilized | 41/41 | 0 | 0 | 0 | 0 |" in out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert err.endswith("] 41/41 truths\n") and "\r[" in err  # the progress bar
+
+
+def test_audit_a_negative_range(capsys):
+    # tanh''(x) = -2 tanh(x) sech(x)**2 at x = -10**k, k = -2..2 (float32): at
+    # x = -100 the truth (~1e-86) is not representable; at x = -10 JAX's rule
+    # (1 + t)(1 - t) rounds t = tanh(-10) to -1 and gives 0; calculax's sech**2 does
+    # not.
+    argv = ["audit", "lambda x: jnp.tanh(x)", "--range=-1e2:-1e-2", "--order", "2"]
+    status, out, _ = _run(argv, capsys)
+    assert status == 0
+    assert "| jax | 3/4 | 0 | 0 | 1 | 0 |" in out
+    assert "| stabilized | 4/4 | 0 | 0 | 0 | 0 |" in out
+    assert "- x = -10: 0, 1.6489229e-08" in out
+
+
+def test_explain_prints_the_rules_and_the_v_curve(tmp_path, capsys):
+    # tanh'(20) in float32: JAX's rule (1 + t)(1 - t) gives 0; the truth
+    # sech(20)**2 = 1.7e-17 is what calculax's rule gives.
+    plot = tmp_path / "v.png"
+    argv = ["explain", "lambda x: jnp.tanh(x)", "--at", "x=20", "--order", "1"]
+    status, out, _ = _run([*argv, "--plot", plot], capsys)
+    assert status == 0
+    assert "| 1 | `v1 = tanh x` | d tanh(x) = (dx + dx*tanh(x))*(1 - tanh(x)) |" in out
+    assert "- chain of rules (last row): 0.0" in out
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    status, out, _ = _run([*argv, "--stabilized"], capsys)
+    assert status == 0
+    assert "- chain of rules (last row): 1.6993433e-17" in out
+    assert "no finite-difference step gets as close as autodiff" in out
+
+
+def test_explain_a_function_from_a_module(tmp_path, monkeypatch, capsys):
+    (tmp_path / "cx_cli_module.py").write_text("def ratio(a, b):\n    return -a / b\n")
+    monkeypatch.chdir(tmp_path)
+    argv = ["explain", "cx_cli_module:ratio", "--wrt", "b", "--at", "a=3", "--at"]
+    status, out, _ = _run([*argv, "b=2", "--dtype", "float64"], capsys)
+    assert status == 0
+    assert "- chain of rules (last row): 0.75" in out  # a / b**2
+
+
+@pytest.mark.parametrize(
+    "argv, status, fragment",
+    [
+        (["explain", "lambda x: jnp.tanh(x"], 2, "never closed"),
+        (["explain", "lambda x: jnp.cumsum(x)"], 2, "unknown function jnp.cumsum"),
+        (["explain", "lambda x: __import__('os').getcwd()"], 2, "'__import__'"),
+        (["explain", "lambda x: x", "--wrt", "y"], 2, "unknown argument 'y'"),
+        (["explain", "lambda x: x", "--at", "x=abc"], 2, "not a number"),
+        (["explain", "lambda x: x", "--order", "0"], 2, "--order must be >= 1"),
+        (["audit", "lambda a: a", "--range", "1:-1"], 2, "same sign"),
+        (["audit", "lambda a: a", "--range", "1e5"], 2, "LO:HI"),
+        (["audit", "lambda a, b: a", "--tie", "a"], 2, "NAME=VALUE"),
+        (["audit", "cx_no_such_module:f"], 1, "cannot import module"),
+        (["explain", "lambda x: jnp.exp(x)", "--plot", "/nonexistent/v.png"], 1, ""),
+    ],
+    ids=[
+        "malformed",
+        "unknown-function",
+        "dunder",
+        "unknown-wrt",
+        "bad-at",
+        "bad-order",
+        "bad-range-sign",
+        "bad-range-form",
+        "bad-tie",
+        "module-not-importable",
+        "unwritable-plot",
+    ],
+)
+def test_audit_explain_errors_are_one_line(argv, status, fragment, capsys):
+    code, out, err = _run(argv, capsys)
+    assert code == status
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("calculax: error:")
+    assert fragment in lines[0]
+    assert "Traceback" not in err

@@ -111,6 +111,7 @@ def audit(
     dtype=np.float32,
     exponents: Sequence[int] | None = None,
     sign: float = 1.0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AuditReport:
     """Sweep argument ``wrt`` of ``f`` and classify its derivatives (module doc).
 
@@ -123,6 +124,8 @@ def audit(
         dtype: ``float32`` or ``float64`` (``float64`` needs ``jax_enable_x64``).
         exponents: the ``k`` of the points ``sign * 10**k``.
         sign: ``+1`` or ``-1``.
+        progress: called as ``progress(done, total)`` after the truth at each point
+            (the slow part of the sweep), e.g. to draw a progress bar.
 
     Example:
         >>> from calculax.audit import audit
@@ -164,9 +167,11 @@ def audit(
     for x, value in zip(flushed.tolist(), primal.tolist()):
         if not math.isfinite(value):
             truths.append(None)
-            continue
-        args = [dtype.type(x if i in swept else v) for i, v in enumerate(values)]
-        truths.append(true_derivative(f, *args, argnums=wrt, order=order))
+        else:
+            args = [dtype.type(x if i in swept else v) for i, v in enumerate(values)]
+            truths.append(true_derivative(f, *args, argnums=wrt, order=order))
+        if progress is not None:
+            progress(len(truths), len(points))
     computed, labels, counts = {}, {}, {}
     for method, function in (("jax", f), ("stabilized", stabilize(f))):
         g = function
