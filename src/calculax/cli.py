@@ -92,6 +92,12 @@ def _parser() -> _Parser:
         "--dtype)",
     )
     audit.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="also audit calculax.stabilize(f, rewrite=True), which rewrites "
+        "catastrophic patterns such as log(1 + x) or exp(log(a) - log(b))",
+    )
+    audit.add_argument(
         "--progress",
         action="store_true",
         help="draw the progress bar even when standard error is not a terminal",
@@ -300,6 +306,7 @@ def _audit(args) -> None:
             exponents=exponents,
             sign=sign,
             progress=ProgressBar(sys.stderr) if show else None,
+            rewrite=args.rewrite,
         )
     except Exception as error:  # the user's function: report it in one line
         raise _Failure(f"cannot audit {args.function}: {_one_line(error)}") from None

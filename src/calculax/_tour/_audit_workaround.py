@@ -2,8 +2,10 @@
 
 The seed's author replaced ``-a / b`` by ``-exp(log(a) - log(b))`` to get a finite
 first derivative. Both are audited at ``a = b = 10**k`` over the whole float32 range
-at orders 1-3: plain ``jax.grad`` against ``calculax.stabilize``, both against the
-truth that ``calculax.audit`` computes from the function's own jaxpr with mpmath.
+at orders 1-3: plain ``jax.grad`` against ``calculax.stabilize`` and
+``calculax.stabilize(f, rewrite=True)`` (which turns the workaround back into a
+quotient), all against the truth that ``calculax.audit`` computes from the
+function's own jaxpr with mpmath.
 """
 
 from __future__ import annotations
@@ -43,14 +45,15 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         f"  d^k/db^k at a = b = {dtype.name}(10**k) over the whole range; truth from\n"
         "  the function's jaxpr evaluated with mpmath (calculax.audit.true_derivative)."
         "\n  jax = jax.grad of the expression; stabilized = jax.grad of "
-        "calculax.stabilize(expression)\n\n"
+        "calculax.stabilize(expression);\n  rewritten = jax.grad of "
+        "calculax.stabilize(expression, rewrite=True)\n\n"
     )
     header = f"  {'expression':<24}{'order':>6}  {'method':<11}{'right/n':>9}"
     stream.write(header + "".join(f"{label:>12}" for label in LABELS[1:]) + "\n")
     results = {}
     for name, f in EXPRESSIONS.items():
         for order in ORDERS:
-            report = audit(f, wrt=1, tie=[0], order=order, dtype=dtype)
+            report = audit(f, wrt=1, tie=[0], order=order, dtype=dtype, rewrite=True)
             results[name, order] = report.counts
             for method, counts in report.counts.items():
                 cells = "".join(f"{getattr(counts, k):>12}" for k in LABELS[1:])

@@ -5,11 +5,12 @@ for the integer ``k`` in ``exponents`` (default: the whole range of ``dtype``, f
 its smallest subnormal to its largest number); the other arguments stay at
 ``at``. At each point the derivative of order ``order`` in ``wrt`` is computed twice
 -- ``jax.grad`` nested on ``f`` itself and on ``calculax.stabilize(f)``, both under
-``jit(vmap(...))`` -- and compared with the truth from ``true_derivative`` (``f``'s
-jaxpr evaluated with mpmath). Each point is *right* (within ``ULPS[order]`` ulp),
-*inaccurate*, *inf*, wrongly *zero* or *nan*; points whose truth is not a normal
-number of ``dtype`` (or zero) are not counted. Subnormal inputs are flushed to zero
-first, as XLA on CPU does.
+``jit(vmap(...))``; with ``rewrite=True`` a third time, on
+``calculax.stabilize(f, rewrite=True)`` -- and compared with the truth from
+``true_derivative`` (``f``'s jaxpr evaluated with mpmath). Each point is *right*
+(within ``ULPS[order]`` ulp), *inaccurate*, *inf*, wrongly *zero* or *nan*; points
+whose truth is not a normal number of ``dtype`` (or zero) are not counted. Subnormal
+inputs are flushed to zero first, as XLA on CPU does.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ._truth import true_derivative
 
 __all__ = ["audit", "AuditReport"]
 
-METHODS = ("jax", "stabilized")
+METHODS = ("jax", "stabilized", "rewritten")
 
 
 @dataclasses.dataclass
@@ -68,7 +69,7 @@ class AuditReport:
             "| method | right/n | " + " | ".join(LABELS[1:]) + " |",
             "|---|---|" + "---|" * (len(LABELS) - 1),
         ]
-        for method in METHODS:
+        for method in self.counts:
             c = self.counts[method]
             cells = " | ".join(str(getattr(c, label)) for label in LABELS[1:])
             lines.append(f"| {method} | {c.right}/{c.representable} | {cells} |")
@@ -85,7 +86,7 @@ class AuditReport:
             Panel(
                 method, self.computed[method], self.labels[method], self.counts[method]
             )
-            for method in METHODS
+            for method in self.counts
         ]
         path = Path(path)
         save_panels(
@@ -112,6 +113,7 @@ def audit(
     exponents: Sequence[int] | None = None,
     sign: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
+    rewrite: bool = False,
 ) -> AuditReport:
     """Sweep argument ``wrt`` of ``f`` and classify its derivatives (module doc).
 
@@ -126,6 +128,7 @@ def audit(
         sign: ``+1`` or ``-1``.
         progress: called as ``progress(done, total)`` after the truth at each point
             (the slow part of the sweep), e.g. to draw a progress bar.
+        rewrite: also audit ``stabilize(f, rewrite=True)`` (method ``"rewritten"``).
 
     Example:
         >>> from calculax.audit import audit
@@ -173,7 +176,10 @@ def audit(
         if progress is not None:
             progress(len(truths), len(points))
     computed, labels, counts = {}, {}, {}
-    for method, function in (("jax", f), ("stabilized", stabilize(f))):
+    methods = {"jax": f, "stabilized": stabilize(f)}
+    if rewrite:
+        methods["rewritten"] = stabilize(f, rewrite=True)
+    for method, function in methods.items():
         g = function
         for _ in range(order):
             g = jax.grad(g, argnums=wrt)
