@@ -8,6 +8,7 @@ import mpmath
 import numpy as np
 import pytest
 
+import calculax.numpy as cnp
 from calculax.audit import audit, high_precision, true_derivative
 
 DIGITS = 50
@@ -72,9 +73,32 @@ def test_true_derivative_in_a_saturated_tail():
     assert _close(value, exact, digits=30)
 
 
+def test_stack_cumulative_sums_and_frexp():
+    # jnp.stack, lax.cumsum (both directions) and jnp.frexp / jnp.ldexp (bit
+    # manipulation in JAX, mpmath.frexp here), against exact values.
+    x = np.array([1.0, 2.0, 3.0])
+    assert high_precision(lambda a, b: jnp.stack([a, b]).sum())(1.5, 2.0) == 3.5
+    forward = high_precision(jnp.cumsum)(x)
+    backward = high_precision(lambda a: jax.lax.cumsum(a, reverse=True))(x)
+    assert list(forward) == [1, 3, 6] and list(backward) == [6, 5, 3]
+    mantissa, exponent = high_precision(jnp.frexp)(np.array([0.0, 3.0, -0.25]))
+    assert list(mantissa) == [0, 0.75, -0.5] and list(exponent) == [0, 2, -1]
+    assert high_precision(lambda a: jnp.ldexp(a, 3))(1.5) == 12
+
+
+def test_true_derivative_through_calculax_norm():
+    # calculax.numpy.linalg.norm scales by powers of two (frexp): its truth is the
+    # norm's, d2/dx0^2 |(x0, x1)| = x1**2 / |x|**3.
+    def norm(a, b):
+        return cnp.linalg.norm(jnp.stack([a, b]))
+
+    value = true_derivative(norm, 3.0, 4.0, argnums=0, order=2)
+    assert abs(value - mpmath.mpf(16) / 125) < mpmath.mpf(10) ** -30
+
+
 def test_unsupported_primitive_is_named():
-    with pytest.raises(NotImplementedError, match="cumsum"):
-        high_precision(jnp.cumsum)(jnp.ones(3))
+    with pytest.raises(NotImplementedError, match="'erf_inv'"):
+        high_precision(jax.lax.erf_inv)(jnp.float32(0.5))
 
 
 def test_bad_arguments_are_specific_errors():

@@ -10,11 +10,15 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import _audit_workaround, _stable_division
+from . import _audit_workaround, _stable_division, _tensor_derivatives
 
 __all__ = ["CHAPTERS", "run"]
 
-CHAPTERS = (_stable_division.chapter, _audit_workaround.chapter)
+CHAPTERS = (
+    _stable_division.chapter,
+    _audit_workaround.chapter,
+    _tensor_derivatives.chapter,
+)
 
 
 def run(out_dir: str | Path = ".", dtype="float32", stream: TextIO | None = None):

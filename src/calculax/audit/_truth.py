@@ -131,9 +131,24 @@ _CALLS = ("jit", "pjit", "closed_call", "core_call", "remat2", "checkpoint")
 SUPPORTED = frozenset(
     [*_UNARY, *_BINARY, *_REDUCTIONS, *_CALLS]
     + "integer_pow select_n convert_element_type broadcast_in_dim reshape squeeze "
-    "expand_dims transpose dot_general iota concatenate slice custom_jvp_call "
-    "custom_vjp_call".split()
+    "expand_dims transpose dot_general iota concatenate stack slice cumsum cumprod "
+    "cummax cummin custom_jvp_call custom_vjp_call".split()
 )
+
+_CUMULATIVE: dict[str, Callable] = {
+    "cumsum": lambda a, b: a + b,
+    "cumprod": lambda a, b: a * b,
+    "cummax": max,
+    "cummin": min,
+}
+
+
+def _frexp(x):
+    # jax.numpy.frexp (bit manipulation in JAX): mantissa in [1/2, 1) and exponent.
+    if x == 0 or not mpmath.isfinite(x):
+        return x, 0
+    mantissa, exponent = mpmath.frexp(x)
+    return mpmath.mpf(mantissa), int(exponent)
 
 
 def _elementwise(function: Callable, *arrays):
@@ -172,6 +187,9 @@ def _apply(eqn, invals):
         return _evaluate(inner, [], invals)
     if name in ("custom_jvp_call", "custom_vjp_call"):
         inner = params.get("call_jaxpr") or params.get("fun_jaxpr")
+        if inner.jaxpr.debug_info.func_name == "_frexp":  # bit manipulation inside
+            frexp = np.vectorize(_real(_frexp), otypes=[object, object])
+            return [np.asarray(v, dtype=object) for v in frexp(invals[0])]
         consts = [_to_mp(c) for c in inner.consts]
         return _evaluate(inner.jaxpr, consts, invals)
     return _structural(name, params, invals, eqn)
@@ -182,7 +200,8 @@ def _structural(name, params, invals, eqn):
     if name == "select_n":
         choice = np.asarray(invals[0]).astype(int)
         cases = np.broadcast_arrays(*invals[1:])
-        return np.choose(np.broadcast_to(choice, cases[0].shape), cases)
+        chosen = np.choose(np.broadcast_to(choice, cases[0].shape), cases)
+        return np.asarray(chosen, dtype=object)  # np.choose unwraps 0-d results
     if name == "convert_element_type":
         dtype = np.dtype(params["new_dtype"])
         if dtype == np.dtype(bool):
@@ -211,6 +230,10 @@ def _structural(name, params, invals, eqn):
         return _to_mp(np.broadcast_to(out.reshape(shape), params["shape"]))
     if name == "concatenate":
         return np.concatenate(invals, axis=params["dimension"])
+    if name == "stack":
+        return np.stack(invals, axis=params["axis"])
+    if name in _CUMULATIVE:
+        return _cumulative(_CUMULATIVE[name], x, params["axis"], params["reverse"])
     if name == "slice":
         index = tuple(
             slice(start, limit, stride)
@@ -227,6 +250,19 @@ def _structural(name, params, invals, eqn):
         f"calculax.audit: the high-precision interpreter does not support the JAX "
         f"primitive {name!r} (supported: {', '.join(sorted(SUPPORTED))})"
     )
+
+
+def _cumulative(combine: Callable, x, axis: int, reverse: bool):
+    moved = np.moveaxis(np.asarray(x), axis, -1)
+    out = np.empty(moved.shape, dtype=object)
+    order = range(moved.shape[-1] - 1, -1, -1) if reverse else range(moved.shape[-1])
+    for index in np.ndindex(moved.shape[:-1]):
+        running = None
+        for k in order:
+            value = moved[index + (k,)]
+            running = value if running is None else combine(running, value)
+            out[index + (k,)] = running
+    return np.moveaxis(out, -1, axis)
 
 
 def _dot_general(a, b, dimension_numbers):
