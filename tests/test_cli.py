@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import math
 import re
 import shlex
 from pathlib import Path
@@ -75,6 +76,24 @@ def test_tour_audit_chapter(tour):
         assert rows["-exp(log(a) - log(b))", order, "rewritten"] == f"{n}/{n}"
     assert len(rows) == 18
     assert (out / "audit_workaround.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tour_ode_chapter(tour):
+    # The seed's ODE questions: y = 0.8 at t = 100 ln 4 for the logistic equation,
+    # and every crossing of F = 0.85 by the spring -- as many as SciPy's DOP853 (an
+    # independent method, no two roots in one of its steps at rtol 1e-10), in
+    # increasing order. Run in float64 whatever the tour's dtype.
+    _, text, out = tour
+    logistic = re.search(r"y = 0.8 at t = ([\d.]+)", text)
+    assert abs(float(logistic.group(1)) - 100 * math.log(4)) <= 1e-10 * 139
+    found = re.search(r"calculax finds (\d+) crossings, SciPy DOP853 (\d+)", text)
+    assert found.group(1) == found.group(2) == "19"
+    times = [
+        float(t) for t in re.findall(r"^\s+\d+\s+([\d.]+)\s+(?:up|down)$", text, re.M)
+    ]
+    assert len(times) == 19 and times == sorted(times)
+    assert "float64 under jax.enable_x64" in text
+    assert (out / "ode_events.png").read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
     """Audit both expressions at orders 1-3; print the table; plot one audit."""
     dtype = np.dtype(dtype)
     stream.write(
-        "Chapter 2. calculax.audit: the seed's ratio and its workaround "
+        "calculax.audit: the seed's ratio and its workaround "
         "-exp(log(a) - log(b))\n"
         f"  d^k/db^k at a = b = {dtype.name}(10**k) over the whole range; truth from\n"
         "  the function's jaxpr evaluated with mpmath (calculax.audit.true_derivative)."

@@ -1,7 +1,8 @@
 """Run the tour: each chapter prints its table and writes its figure, in order.
 
-A chapter is a function ``chapter(out_dir, dtype, stream) -> results``; later issues
-append theirs to :data:`CHAPTERS`.
+A chapter is a function ``chapter(out_dir, dtype, stream) -> results`` whose output
+starts with its title; :func:`run` numbers the chapters in the order of
+:data:`CHAPTERS`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import _audit_workaround, _stable_division, _tensor_derivatives
+from . import _audit_workaround, _ode_events, _stable_division, _tensor_derivatives
 
 __all__ = ["CHAPTERS", "run"]
 
@@ -18,6 +19,7 @@ CHAPTERS = (
     _stable_division.chapter,
     _audit_workaround.chapter,
     _tensor_derivatives.chapter,
+    _ode_events.chapter,
 )
 
 
@@ -30,5 +32,6 @@ def run(out_dir: str | Path = ".", dtype="float32", stream: TextIO | None = None
     for number, chapter in enumerate(CHAPTERS, start=1):
         if number > 1:
             stream.write("\n")
+        stream.write(f"Chapter {number}. ")
         results.append(chapter(out, dtype, stream))
     return results

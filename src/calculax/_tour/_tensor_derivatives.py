@@ -125,7 +125,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         "trick_error": float(jnp.max(jnp.abs(trick - formula.sum(axis=(0, 1, 2, 3))))),
     }
     stream.write(
-        "Chapter 3. Tensor derivatives: the seed's Z = X @ X @ Y and "
+        "Tensor derivatives: the seed's Z = X @ X @ Y and "
         "loss = ||Z||_F\n"
         f"  X {x.shape}, Y {y.shape}, {dtype.name}. Shape convention: out.shape + "
         "x_i.shape + x_j.shape\n"

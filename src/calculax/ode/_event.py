@@ -1,0 +1,96 @@
+"""``Event``: a scalar function of ``(t, y)`` whose zero crossings are recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import equinox as eqx
+
+__all__ = ["Event"]
+
+
+class Event(eqx.Module):
+    r"""A condition :math:`g(t, y, \ldots) = 0` to locate during ``solve_ivp``.
+
+    An event *occurs* at :math:`t^*` when :math:`g` changes sign there, or becomes
+    exactly zero coming from a nonzero value, checked at the ends of every
+    step and at ``interior_points`` points of the step's interpolant, then located on
+    the interpolant with Chandrupatla's bracketing method to a few ulp in :math:`t`.
+
+    A *touch* (``g`` reaching 0 without changing sign, e.g. :math:`(t - 1/2)^2`)
+    is recorded for ``direction=0`` events when :math:`|g|` dips, between samples,
+    to within the solver's accuracy of 0 (its time is ill-conditioned, like
+    :math:`\sqrt{\delta g}`).
+
+    **Rule at the start.** Where :math:`g(t_0, y_0) = 0` exactly, the event is
+    *armed* by the first nonzero value of :math:`g` after :math:`t_0` and does not
+    fire at :math:`t_0` (SciPy 1.17 stops a terminal event at :math:`t_0` then).
+    The same holds after every occurrence: the sign just after the located root
+    becomes the new reference, so a root is never detected twice.
+
+    Args:
+        fn: ``fn(t, y, *args) -> scalar``, with ``y`` of ``y0``'s structure.
+        terminal: ``False`` or ``0`` (record only), ``True`` (stop at the first
+            occurrence) or an integer ``n >= 1`` (stop at the ``n``-th occurrence).
+        direction: ``0`` every crossing; ``+1`` only where :math:`g` increases
+            (from negative to positive or zero); ``-1`` only where it decreases.
+            Crossings in the other direction are passed over (never re-detected).
+        max_events: capacity of the recorded ``t_events``/``y_events`` arrays. More
+            occurrences than this set ``Solution.status = -4`` (never dropped
+            silently); the count ``Solution.n_events`` is always exact.
+
+    Raises:
+        TypeError: ``fn`` not callable, or ``terminal``/``direction``/``max_events``
+            of the wrong type.
+        ValueError: ``direction`` not in ``{-1, 0, 1}``, a negative ``terminal``,
+            ``max_events < 1``, or a terminal count above ``max_events``.
+
+    Example:
+        >>> import calculax.ode as ode
+        >>> hit = ode.Event(lambda t, y: y[0] - 0.8, terminal=True, direction=1)
+        >>> hit.terminal_count, hit.direction
+        (1, 1)
+    """
+
+    fn: Callable
+    terminal: bool | int = eqx.field(default=False, static=True)
+    direction: int = eqx.field(default=0, static=True)
+    max_events: int = eqx.field(default=100, static=True)
+
+    def __check_init__(self):
+        if not callable(self.fn):
+            raise TypeError(
+                f"Event: fn must be callable as fn(t, y, *args) -> scalar, got "
+                f"{type(self.fn).__name__}."
+            )
+        if not isinstance(self.terminal, int):
+            raise TypeError(
+                f"Event: terminal must be True, False or a positive integer count, "
+                f"got {self.terminal!r}."
+            )
+        if self.terminal < 0:
+            raise ValueError(
+                f"Event: terminal={self.terminal} is negative; use False (or 0) for "
+                "a non-terminal event, True or n >= 1 to stop at the n-th occurrence."
+            )
+        if isinstance(self.direction, bool) or self.direction not in (-1, 0, 1):
+            raise ValueError(
+                f"Event: direction must be -1, 0 or +1, got {self.direction!r}."
+            )
+        if isinstance(self.max_events, bool) or not isinstance(self.max_events, int):
+            raise TypeError(
+                f"Event: max_events must be a positive integer, got "
+                f"{self.max_events!r}."
+            )
+        if self.max_events < 1:
+            raise ValueError(f"Event: max_events must be >= 1, got {self.max_events}.")
+        if self.terminal_count > self.max_events:
+            raise ValueError(
+                f"Event: terminal={self.terminal} exceeds max_events="
+                f"{self.max_events}; raise max_events to at least the terminal count."
+            )
+
+    @property
+    def terminal_count(self) -> int:
+        """Occurrences after which the solve stops (``0``: never)."""
+        return int(self.terminal)  # True -> 1, False -> 0

@@ -1,0 +1,258 @@
+"""The integration loop: one ``lax.while_loop`` over diffrax solver steps.
+
+Written around diffrax's ``solver.step`` and ``PIDController.adapt_step_size``
+rather than ``diffeqsolve`` because events must be *recorded* (every occurrence, with
+terminal counts) and located inside each accepted step as it is taken; a
+``diffeqsolve`` event can only stop the solve. Memory is bounded by the outputs asked
+for (``t_eval``, event capacities, dense output), not by the number of steps.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import diffrax
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from ._crossings import Records, StepView, find_occurrences
+
+__all__ = ["Problem", "integrate"]
+
+
+class Problem(NamedTuple):
+    """The flattened problem in forward time ``s`` (``s_start <= s_end``)."""
+
+    term: diffrax.ODETerm
+    solver: diffrax.AbstractSolver
+    controller: diffrax.PIDController
+    args: object
+    s_start: jax.Array
+    s_end: jax.Array
+    y0: jax.Array
+    g_all: object  # (s, y) -> (E,), or None without events
+    event_config: tuple  # direction, terminal count, capacity: (E,) int arrays
+    capacity: int
+    teval_s: jax.Array | None
+    dense: bool
+    max_steps: int | jax.Array  # an int where it sizes the dense buffers
+    interior_points: int
+
+
+class _Carry(NamedTuple):
+    s0: jax.Array
+    s1: jax.Array
+    y: jax.Array
+    solver_state: object
+    controller_state: object
+    g0: jax.Array | None
+    records: Records | None
+    failed: jax.Array  # 0 or the negative status
+    n_steps: jax.Array
+    n_accepted: jax.Array
+    out_index: jax.Array
+    out_y: jax.Array | None
+    dense_s: jax.Array | None
+    dense_info: object
+
+
+def _init(p: Problem) -> _Carry:
+    error_order = p.solver.error_order(p.term)
+    s1, controller_state = p.controller.init(
+        p.term, p.s_start, p.s_end, p.y0, None, p.args, p.solver.func, error_order
+    )
+    s1 = jnp.minimum(s1, p.s_end)
+    solver_state = p.solver.init(p.term, p.s_start, s1, p.y0, p.args)
+    n, dtype, int_ = p.y0.shape[0], p.y0.dtype, jnp.int32
+    g0 = records = out_y = dense_s = dense_info = None
+    if p.g_all is not None:
+        g0 = p.g_all(p.s_start, p.y0)
+        e = g0.shape[0]
+        records = Records(
+            count=jnp.zeros(e, int_),
+            s=jnp.full((e, p.capacity), jnp.nan, dtype),
+            y=jnp.full((e, p.capacity, n), jnp.nan, dtype),
+            stopped=jnp.asarray(False),
+            s_stop=p.s_end,
+            y_stop=p.y0,
+        )
+    if p.teval_s is not None:
+        out_y = jnp.full((p.teval_s.shape[0], n), jnp.nan, dtype)
+    if p.dense:
+        _, _, info, _, _ = jax.eval_shape(
+            lambda: p.solver.step(
+                p.term, p.s_start, s1, p.y0, p.args, solver_state, False
+            )
+        )
+        dense_info = jax.tree.map(
+            lambda x: jnp.zeros((p.max_steps, *x.shape), x.dtype), info
+        )
+        # Unused boundaries at +inf keep the array sorted for searchsorted.
+        dense_s = jnp.full(p.max_steps + 1, jnp.inf, dtype).at[0].set(p.s_start)
+    zero = jnp.asarray(0, int_)
+    return _Carry(
+        p.s_start,
+        s1,
+        p.y0,
+        solver_state,
+        controller_state,
+        g0,
+        records,
+        zero,
+        zero,
+        zero,
+        zero,
+        out_y,
+        dense_s,
+        dense_info,
+    )
+
+
+def _grid(p: Problem, view: StepView, g0):
+    """Event values at the step's ends (exact states) and interior points."""
+    fractions = jnp.linspace(0, 1, p.interior_points + 2, dtype=view.s0.dtype)[1:-1]
+    inner_s = view.s0 + fractions * (view.s1 - view.s0)
+    inner_g = jax.vmap(lambda s: p.g_all(s, view.interpolation.evaluate(s)))(inner_s)
+    g1 = p.g_all(view.s1, view.y1)
+    grid_s = jnp.concatenate([view.s0[None], inner_s, view.s1[None]])
+    grid_g = jnp.concatenate([g0[:, None], inner_g.T, g1[:, None]], axis=1)
+    return grid_s, grid_g, g1
+
+
+def _fill_outputs(p: Problem, step_to, end, index, out_y, accept):
+    """States at the ``t_eval`` points in the step, each by one step of the method
+    from the step's start (as accurate as the steps; the interpolant is less so)."""
+
+    def cond(c):
+        i, _ = c
+        safe = jnp.minimum(i, p.teval_s.shape[0] - 1)
+        return accept & (i < p.teval_s.shape[0]) & (p.teval_s[safe] <= end)
+
+    def body(c):
+        i, out = c
+        return i + 1, out.at[i].set(step_to(p.teval_s[i]))
+
+    return lax.while_loop(cond, body, (index, out_y))
+
+
+def _adapt(p: Problem, floor, c: _Carry, y1, y_error, solver_result):
+    """Accept or reject; the next step (clipped to the end, as diffrax does); a
+    failure status when the step size collapses (-2 if the state went non-finite)."""
+    y_error = jnp.where(jnp.isnan(y_error), jnp.inf, y_error)
+    accept, next_s0, next_s1, _, controller_state, _ = p.controller.adapt_step_size(
+        c.s0,
+        c.s1,
+        c.y,
+        y1,
+        p.args,
+        y_error,
+        p.solver.error_order(p.term),
+        c.controller_state,
+    )
+    next_s0 = jnp.minimum(next_s0, p.s_end)
+    clip = next_s1 > floor
+    next_s1 = jnp.where(
+        clip, jnp.where(accept, p.s_end, next_s0 + 0.5 * (p.s_end - next_s0)), next_s1
+    )
+    eps = jnp.finfo(c.s0.dtype).eps
+    min_step = 10 * eps * jnp.maximum(jnp.abs(c.s0), jnp.abs(p.s_end))
+    collapsed = ~accept & (next_s1 - next_s0 < min_step)
+    nonfinite = ~jnp.all(jnp.isfinite(y1))
+    solver_failed = accept & (solver_result != diffrax.RESULTS.successful)
+    failed = jnp.where(collapsed | solver_failed, jnp.where(nonfinite, -2, -1), 0)
+    return accept, next_s0, next_s1, controller_state, failed
+
+
+def _store_dense(p: Problem, c: _Carry, accept, info):
+    """Append an accepted step's end and interpolation coefficients."""
+    if not p.dense:
+        return c.dense_s, c.dense_info
+    slot = jnp.where(accept, c.n_accepted, p.max_steps)  # out of range: dropped
+    dense_s = c.dense_s.at[slot + 1].set(c.s1, mode="drop")
+    dense_info = jax.tree.map(
+        lambda buf, x: buf.at[slot].set(x, mode="drop"), c.dense_info, info
+    )
+    return dense_s, dense_info
+
+
+def _body(p: Problem, floor, c: _Carry) -> _Carry:
+    y1, y_error, info, solver_state, solver_result = p.solver.step(
+        p.term, c.s0, c.s1, c.y, p.args, c.solver_state, False
+    )
+    accept, next_s0, next_s1, controller_state, failed = _adapt(
+        p, floor, c, y1, y_error, solver_result
+    )
+    view = StepView(
+        c.s0, c.s1, c.y, y1, p.solver.interpolation_cls(t0=c.s0, t1=c.s1, **info)
+    )
+
+    def step_to(s):
+        """One step of the method from the step's start to ``s`` (exact at ends)."""
+        y = p.solver.step(p.term, c.s0, s, c.y, p.args, c.solver_state, False)[0]
+        return jnp.where(s == c.s1, y1, jnp.where(s == c.s0, c.y, y))
+
+    def field(s, y):
+        return p.term.vf(s, y, p.args)
+
+    def tolerance(y):
+        return p.controller.atol + p.controller.rtol * jnp.abs(y)
+
+    end, g1, records = c.s1, c.g0, c.records
+    if p.g_all is not None:
+
+        def events():
+            grid_s, grid_g, g1_new = _grid(p, view, c.g0)
+            found = find_occurrences(
+                view,
+                p.g_all,
+                c.g0,
+                (grid_s, grid_g),
+                c.records,
+                p.event_config,
+                (step_to, field),
+                tolerance,
+            )
+            return found, g1_new
+
+        # Only accepted steps are searched (a select under vmap).
+        records, g1 = lax.cond(accept, events, lambda: (c.records, c.g0))
+        end = jnp.where(records.stopped, records.s_stop, c.s1)
+    out_index, out_y = c.out_index, c.out_y
+    if p.teval_s is not None:
+        out_index, out_y = _fill_outputs(p, step_to, end, c.out_index, c.out_y, accept)
+    dense_s, dense_info = _store_dense(p, c, accept, info)
+
+    def keep(a, b):
+        return jnp.where(accept, a, b)
+
+    return _Carry(
+        s0=next_s0,
+        s1=next_s1,
+        y=keep(y1, c.y),
+        solver_state=jax.tree.map(keep, solver_state, c.solver_state),
+        controller_state=controller_state,
+        g0=g1,
+        records=records,
+        failed=failed.astype(jnp.int32),
+        n_steps=c.n_steps + 1,
+        n_accepted=c.n_accepted + accept.astype(jnp.int32),
+        out_index=out_index,
+        out_y=out_y,
+        dense_s=dense_s,
+        dense_info=dense_info,
+    )
+
+
+def integrate(p: Problem) -> _Carry:
+    """Run the loop; return the final carry (see ``_Carry``)."""
+    eps = jnp.finfo(p.s_end.dtype).eps
+    floor = p.s_end - 100 * eps * jnp.abs(p.s_end)
+
+    def cond(c: _Carry):
+        going = (c.s0 < p.s_end) & (c.failed == 0) & (c.n_steps < p.max_steps)
+        if c.records is not None:
+            going = going & ~c.records.stopped
+        return going
+
+    return lax.while_loop(cond, lambda c: _body(p, floor, c), _init(p))
