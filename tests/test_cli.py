@@ -78,6 +78,28 @@ def test_tour_audit_chapter(tour):
     assert (out / "audit_workaround.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_tour_curvature_chapter(tour):
+    # The MLP's exact norms (dense Hessian) against the estimates at 40 matvecs
+    # (fixed keys): the spectral norm by Lanczos to 1e-3, the trace within 3 of its
+    # own standard errors; the seed's recipe is far below both norms it claims.
+    _, text, out = tour
+    row = re.search(
+        r"^\s+spectral norm\s+([\d.]+)\s+\S+ \+- \S+\s+\S+\s+([\d.]+)", text, re.M
+    )
+    exact, estimate = float(row.group(1)), float(row.group(2))
+    assert abs(estimate - exact) <= 1e-3 * exact
+    row = re.search(
+        r"^\s+trace\s+([\d.]+)\s+\S+ \+- \S+\s+\S+\s+([\d.]+) \+- ([\d.]+)", text, re.M
+    )
+    exact, estimate, stderr = (float(g) for g in row.groups())
+    assert abs(estimate - exact) <= 3 * stderr
+    rms = [float(v) for v in re.findall(r"rms = ([\d.]+)", text)]
+    frobenius = float(re.search(r"\|\|H\|\|_F = ([\d.]+)", text).group(1))
+    spectral = float(re.search(r"\|\|H\|\|_2 = ([\d.]+)", text).group(1))
+    assert len(rms) == 3 and max(rms) < min(frobenius, spectral) / 2
+    assert (out / "curvature_density.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_tour_ode_chapter(tour):
     # The seed's ODE questions: y = 0.8 at t = 100 ln 4 for the logistic equation,
     # and every crossing of F = 0.85 by the spring -- as many as SciPy's DOP853 (an

@@ -8,10 +8,13 @@ truth, and ``calculax.explain(f)(*args)`` shows how a derivative is computed, ru
 rule, against finite differences; ``calculax.derivative`` gives full derivative
 tensors of any order (``jacobian``, ``hessian``, ``mixed``, matrix-free ``hvp``,
 ``vhp``, ``mixed_hvp``) and ``calculax.check_derivative`` checks them;
-``calculax.ode.solve_ivp`` solves ODEs and finds every time an event happens.
+``calculax.curvature`` estimates Hessian trace, diagonal, norms, extreme eigenvalues
+and spectral density matrix-free, with error bars; ``calculax.ode.solve_ivp`` solves
+ODEs and finds every time an event happens.
 """
 
 from . import audit as audit
+from . import curvature as curvature
 from . import derivatives as derivatives
 from . import numpy as numpy
 from . import ode as ode

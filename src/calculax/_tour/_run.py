@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from . import _audit_workaround, _ode_events, _stable_division, _tensor_derivatives
+from . import (
+    _audit_workaround,
+    _curvature,
+    _ode_events,
+    _stable_division,
+    _tensor_derivatives,
+)
 
 __all__ = ["CHAPTERS", "run"]
 
@@ -19,6 +25,7 @@ CHAPTERS = (
     _stable_division.chapter,
     _audit_workaround.chapter,
     _tensor_derivatives.chapter,
+    _curvature.chapter,
     _ode_events.chapter,
 )
 

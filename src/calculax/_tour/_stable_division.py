@@ -124,8 +124,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict[tuple[str, int], Count
 def _print_table(stream, results, dtype, exponents) -> None:
     name = dtype.name
     lines = [
-        "Stable division: d(-a/b)/db and d2(-a/b)/db2 at a = b "
-        "(the seed's question)",
+        "Stable division: d(-a/b)/db and d2(-a/b)/db2 at a = b (the seed's question)",
         f"  {name}, a = b = {name}(10**k), k = {exponents[0]}..{exponents[-1]} "
         f"({len(exponents)} points); truth 1/b and -2/b**2",
         f"  from mpmath at 50 digits. right: within {ULPS[1]} ulp (first) / "

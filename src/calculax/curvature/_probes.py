@@ -1,0 +1,73 @@
+"""Probe vectors and their products, batched with ``vmap`` and sharded over devices.
+
+Probes are independent, so a block of ``k`` probes is one ``vmap``-ed matvec. With a
+``mesh`` (:func:`probe_mesh`: all local devices along the axis ``"probes"``) the block's
+columns are split across devices with a sharding constraint; each device computes its
+own products and the numbers are those of the single-device path (up to the order of
+floating-point sums in later reductions). Memory per probe: one matvec (see
+``hessian_operator``) plus two vectors of the operator's size.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from ._operator import AbstractOperator
+
+__all__ = ["apply", "check_finite", "probe_mesh", "rademacher"]
+
+AXIS = "probes"
+
+
+def probe_mesh(devices=None) -> Mesh:
+    """A one-axis ``Mesh`` named ``"probes"`` over ``devices`` (default: all local).
+
+    Example:
+        >>> from calculax.curvature import probe_mesh
+        >>> probe_mesh().axis_names
+        ('probes',)
+    """
+    devices = jax.local_devices() if devices is None else list(devices)
+    return Mesh(np.asarray(devices), (AXIS,))
+
+
+def _shard(columns: jax.Array, mesh: Mesh | None) -> jax.Array:
+    """Pad ``columns`` to a multiple of the device count; split them over ``mesh``."""
+    if mesh is None or mesh.size == 1:
+        return columns
+    if AXIS not in mesh.axis_names:
+        raise ValueError(
+            f"`mesh` must have an axis named {AXIS!r} (use `probe_mesh()`); got "
+            f"axes {mesh.axis_names}."
+        )
+    pad = -columns.shape[1] % mesh.shape[AXIS]
+    columns = jnp.pad(columns, ((0, 0), (0, pad)))
+    spec = NamedSharding(mesh, PartitionSpec(None, AXIS))
+    return jax.lax.with_sharding_constraint(columns, spec)
+
+
+def apply(operator: AbstractOperator, columns: jax.Array, mesh: Mesh | None):
+    """``A @ columns``, checked by :func:`check_finite`."""
+    k = columns.shape[1]
+    return check_finite(operator.matmat(_shard(columns, mesh))[:, :k], columns)
+
+
+def check_finite(out: jax.Array, inputs: jax.Array) -> jax.Array:
+    """``out``; an error (under ``jit`` too) if it is not finite but ``inputs`` is."""
+    bad = jnp.any(~jnp.isfinite(out)) & jnp.all(jnp.isfinite(inputs))
+    return eqx.error_if(
+        out,
+        bad,
+        "the operator's matvec returned nan or inf for a finite probe vector; check "
+        "the loss and parameters for nan/inf (e.g. `jax.debug_nans`) before "
+        "estimating curvature.",
+    )
+
+
+def rademacher(key, n: int, k: int, dtype) -> jax.Array:
+    """``(n, k)`` independent random signs."""
+    return jax.random.rademacher(key, (n, k), dtype=dtype)
