@@ -1,21 +1,28 @@
 """calculax: calculus done right in JAX.
 
 Derivatives of any order that stay finite and accurate across the whole floating-point
-range. ``calculax.numpy`` holds the stable functions; ``calculax.custom_derivative``
-lets you write your own stable rules; ``calculax.stabilize`` gives unmodified JAX code
-the stable rules; ``calculax.audit`` checks derivatives against a high-precision
-truth, and ``calculax.explain(f)(*args)`` shows how a derivative is computed, rule by
-rule, against finite differences; ``calculax.derivative`` gives full derivative
-tensors of any order (``jacobian``, ``hessian``, ``mixed``, matrix-free ``hvp``,
-``vhp``, ``mixed_hvp``) and ``calculax.check_derivative`` checks them;
-``calculax.curvature`` estimates Hessian trace, diagonal, norms, extreme eigenvalues
-and spectral density matrix-free, with error bars; ``calculax.ode.solve_ivp`` solves
-ODEs and finds every time an event happens.
+range, and the calculus built on them:
+
+- ``calculax.numpy``: stable functions; ``custom_derivative``: your own stable rules;
+  ``stabilize``: unmodified JAX code with the stable rules.
+- ``calculax.audit`` checks derivatives against a high-precision truth;
+  ``explain(f)(*args)`` shows how a derivative is computed, rule by rule.
+- ``derivative`` (``jacobian``, ``hessian``, ``mixed``, matrix-free ``hvp``, ``vhp``,
+  ``mixed_hvp``): full derivative tensors; ``check_derivative`` checks them.
+- ``calculax.curvature``: Hessian trace, diagonal, norms, eigenvalues and spectral
+  density, matrix-free, with error bars.
+- ``entropy(dist)``, ``kl_divergence``, ``cross_entropy``, ``entropy_from_samples``:
+  differential entropy (the attribute ``calculax.entropy`` is the function; the
+  subpackage's other names import as ``from calculax.entropy import ...``);
+  ``calculax.integrate.quad``: quadrature over finite and infinite intervals.
+- ``calculax.ode``: ``solve_ivp`` with events that find every crossing.
 """
 
 from . import audit as audit
 from . import curvature as curvature
 from . import derivatives as derivatives
+from . import entropy as _entropy_subpackage  # noqa: F401 (its function wins below)
+from . import integrate as integrate
 from . import numpy as numpy
 from . import ode as ode
 from .audit import explain as explain
@@ -29,6 +36,10 @@ from .derivatives import mixed as mixed
 from .derivatives import mixed_hvp as mixed_hvp
 from .derivatives import stabilize as stabilize
 from .derivatives import vhp as vhp
+from .entropy import cross_entropy as cross_entropy
+from .entropy import entropy as entropy
+from .entropy import entropy_from_samples as entropy_from_samples
+from .entropy import kl_divergence as kl_divergence
 from .ode import solve_ivp as solve_ivp
 
 __version__ = "0.1.0"

@@ -110,12 +110,12 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
     """Print the table of entropies and write the error figure; return the rows."""
     dtype = np.dtype(dtype)
     stream.write(
-        "Chapter. Differential entropy: SciPy's generic quad path, SciPy's "
+        "Differential entropy: SciPy's generic quad path, SciPy's "
         ".entropy() and calculax's closed form\n"
         f"  relative error against mpmath (50 digits); calculax in {dtype.name}, "
         f"SciPy in float64; 'wrong' = error > {_wrong(dtype):.2g}\n\n"
-        f"  {'distribution':<24}{'truth':>14}{'generic quad':>14}"
-        f"{'.entropy()':>14}{'calculax':>14}\n"
+        f"  {'distribution':<24}{'truth':>14}{'generic quad':>18}"
+        f"{'.entropy()':>18}{'calculax':>18}\n"
     )
     rows = {}
     for name, shapes, scale, closed in CASES:
@@ -132,9 +132,9 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         label = f"{name}{shapes}" + (f" scale={scale:g}" if scale != 1 else "")
         rows[label] = {"truth": float(truth), "values": values, "errors": errors}
         cells = "".join(
-            f"{v:>14.6g}"
+            f"{v:>18.6g}"
             if errors[k] <= _wrong(dtype)
-            else f"{'WRONG ' + f'{v:.4g}':>14}"
+            else f"{'WRONG ' + f'{v:.4g}':>18}"
             for k, v in values.items()
         )
         stream.write(f"  {label:<24}{float(truth):>14.6g}{cells}\n")

@@ -14,6 +14,7 @@ from typing import TextIO
 from . import (
     _audit_workaround,
     _curvature,
+    _entropy,
     _ode_events,
     _stable_division,
     _tensor_derivatives,
@@ -25,6 +26,7 @@ CHAPTERS = (
     _stable_division.chapter,
     _audit_workaround.chapter,
     _tensor_derivatives.chapter,
+    _entropy.chapter,
     _curvature.chapter,
     _ode_events.chapter,
 )

@@ -1,0 +1,10 @@
+"""Differential entropy, KL divergence and cross-entropy: closed forms, quadrature and
+sample estimators."""
+
+from ._closed_form import FAMILIES as FAMILIES
+from ._closed_form import family_entropy as family_entropy
+from ._divergence import cross_entropy as cross_entropy
+from ._divergence import kl_divergence as kl_divergence
+from ._entropy import entropy as entropy
+from ._result import EntropyResult as EntropyResult
+from ._samples._api import entropy_from_samples as entropy_from_samples
