@@ -20,21 +20,19 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _results import write_results
 
 jax.config.update("jax_enable_x64", True)
 
 from calculax.curvature import eigenvalues, hessian_operator, trace  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = ("hutchinson", "hutch++", "xtrace", "auto")
 SIZES = (64, 96, 64, 10)  # MLP widths: 13,098 parameters
 BATCH = 256
@@ -272,10 +270,7 @@ def main() -> None:
                 "faster (goal >= 3)"
             )
 
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"curvature-{stamp}.json"
-    path.write_text(json.dumps(record, indent=1))
+    path = write_results("curvature", record, indent=1)
     print(f"\nwritten {path}")
 
 

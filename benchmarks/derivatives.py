@@ -24,19 +24,17 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import json
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _results import write_results
 
 from calculax.derivatives import derivative
 
-RESULTS = Path(__file__).resolve().parent / "results"
 GOAL_ORDER, GOAL_RATIO = 8, 20.0
 
 
@@ -184,10 +182,7 @@ def main(argv=None):
         ),
         "jacobians": jacobians(args.repeats),
     }
-    RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS / f"derivatives-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2))
+    path = write_results("derivatives", results)
     print(f"\nwritten: {path}")
 
 

@@ -21,8 +21,6 @@ Run: ``python benchmarks/entropy.py`` (float64; writes
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import platform
 import sys
 import time
@@ -30,6 +28,7 @@ import warnings
 from pathlib import Path
 
 import jax
+from _results import write_results
 
 jax.config.update("jax_enable_x64", True)
 
@@ -198,9 +197,7 @@ def main():
         "accuracy": accuracy(rng),
         "samples": samples(),
     }
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = Path(__file__).parent / "results" / f"entropy-{stamp}.json"
-    path.write_text(json.dumps(results, indent=2, default=str))
+    path = write_results("entropy", results)
     print(f"written {path}")
 
 

@@ -19,9 +19,7 @@ Writes ``benchmarks/results/ode-<UTC time>.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
 import diffrax
 import jax
@@ -30,6 +28,7 @@ import numpy as np
 import optimistix as optx
 import scipy.integrate
 import scipy.optimize
+from _results import write_results
 
 jax.config.update("jax_enable_x64", True)
 
@@ -368,21 +367,16 @@ def main(argv=None):
         stiff_rows,
         "calculax Kvaerno5",
     )
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = out / f"ode-{stamp}.json"
-    path.write_text(
-        json.dumps(
-            dict(
-                spring=spring_rows,
-                spring_loose=loose_rows,
-                ensemble=result,
-                stiff=stiff_rows,
-                reference_crossings=truth.tolist(),
-            ),
-            indent=1,
-        )
+    path = write_results(
+        "ode",
+        dict(
+            spring=spring_rows,
+            spring_loose=loose_rows,
+            ensemble=result,
+            stiff=stiff_rows,
+            reference_crossings=truth.tolist(),
+        ),
+        indent=1,
     )
     print(f"\nwrote {path}")
 

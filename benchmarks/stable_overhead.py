@@ -26,8 +26,6 @@ Run: ``python benchmarks/stable_overhead.py`` (results also written as JSON unde
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import platform
 import statistics
 import time
@@ -36,12 +34,12 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _results import RESULTS, write_results
 
 import calculax
 import calculax.numpy as cnp
 
 GOAL = 1.10
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def seed_ratio(key):
@@ -223,28 +221,20 @@ def main(argv=None):
     worst = max(r["ratio"] for r in rows)
     verdict = "met" if worst <= GOAL else "NOT met"
     print(f"worst runtime ratio {worst:.3f}: goal <= {GOAL:.2f} {verdict}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = args.out / f"stable_overhead-{stamp}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "benchmark": "stable_overhead",
-                "time": stamp,
-                "goal_runtime_ratio": GOAL,
-                "calculax": calculax.__version__,
-                "jax": jax.__version__,
-                "platform": device.platform,
-                "device": device.device_kind,
-                "machine": platform.machine(),
-                "python": platform.python_version(),
-                "repeats": args.repeats,
-                "implementations": notes,
-                "rows": rows,
-            },
-            indent=2,
-        )
-    )
+    record = {
+        "benchmark": "stable_overhead",
+        "goal_runtime_ratio": GOAL,
+        "calculax": calculax.__version__,
+        "jax": jax.__version__,
+        "platform": device.platform,
+        "device": device.device_kind,
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "repeats": args.repeats,
+        "implementations": notes,
+        "rows": rows,
+    }
+    path = write_results("stable_overhead", record, folder=args.out)
     print(f"results: {path}")
 
 
