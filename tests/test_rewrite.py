@@ -169,6 +169,15 @@ def test_rewritten_quotient_of_logs_keeps_the_domain():
     np.testing.assert_array_equal(values, [np.nan, np.nan, 0.5, 0.0])
 
 
+def test_rewrite_keeps_the_shape_of_a_broadcast_constant():
+    # log(ones(3) + x) for a scalar x: the pattern's leaf is x, its root has shape 3.
+    ones = np.ones(3, np.float32)
+    f = calculax.stabilize(lambda x: jnp.log(ones + x), rewrite=True, report=True)
+    value = f(jnp.float32(1e-10))
+    assert value.shape == (3,) and f.report.rewrites["log(1 + x) -> log1p(x)"] == 1
+    np.testing.assert_array_equal(value, np.full(3, np.float32(1e-10)))
+
+
 def test_without_rewrite_values_are_unchanged():
     f = calculax.stabilize(lambda x: jnp.log(1 + x), report=True)
     assert float(f(jnp.float32(1e-10))) == 0.0  # the plain value, wrong as it is

@@ -114,7 +114,10 @@ def _substitution(rule, context: Context) -> Callable:
 
     def substitute(read):
         counter[rule.name] += 1
-        return _match(rule.function(*[read(v) for v in rule.leaves]), rule.aval)
+        value = rule.function(*[read(v) for v in rule.leaves])
+        # The root may be broadcast beyond its leaves (e.g. ``ones(3) + x``).
+        value = jax.numpy.broadcast_to(value, rule.aval.shape)
+        return _match(value, rule.aval)
 
     return substitute
 
