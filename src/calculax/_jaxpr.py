@@ -6,7 +6,21 @@ from collections.abc import Callable, Mapping, Sequence
 
 from jax.extend import core
 
-__all__ = ["evaluate_jaxpr"]
+__all__ = ["evaluate_jaxpr", "traced_name"]
+
+
+def traced_name(closed) -> tuple[str, bool]:
+    """``(function name, defined inside JAX)`` of a traced (closed) jaxpr.
+
+    How the interpreters recognise JAX's own functions (``hypot``, ``logaddexp``,
+    ``_frexp``, ...): by name *and* defining module, so a user's function of the
+    same name is never mistaken for one.
+    """
+    info = getattr(getattr(closed, "jaxpr", None), "debug_info", None)
+    if info is None:
+        return "custom function", False
+    source = (info.func_src_info or "").replace("\\", "/")
+    return info.func_name, "/jax/_src/" in source
 
 
 def evaluate_jaxpr(

@@ -26,7 +26,7 @@ import mpmath
 import numpy as np
 from jax.extend import core
 
-from .._jaxpr import evaluate_jaxpr
+from .._jaxpr import evaluate_jaxpr, traced_name
 
 __all__ = ["high_precision", "true_derivative", "SUPPORTED"]
 
@@ -187,7 +187,7 @@ def _apply(eqn, invals):
         return _evaluate(inner, [], invals)
     if name in ("custom_jvp_call", "custom_vjp_call"):
         inner = params.get("call_jaxpr") or params.get("fun_jaxpr")
-        if inner.jaxpr.debug_info.func_name == "_frexp":  # bit manipulation inside
+        if traced_name(inner) == ("_frexp", True):  # JAX's, bit manipulation inside
             frexp = np.vectorize(_real(_frexp), otypes=[object, object])
             return [np.asarray(v, dtype=object) for v in frexp(invals[0])]
         consts = [_to_mp(c) for c in inner.consts]

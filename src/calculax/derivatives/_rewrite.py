@@ -47,7 +47,7 @@ from jax.extend import core
 from .. import numpy as cnp
 from ..numpy import linalg, special
 
-__all__ = ["Rewrite", "Graph", "find_rewrites", "sum_of_squares_norm"]
+__all__ = ["Rewrite", "Graph", "find_rewrites", "sum_of_squares_rule"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,15 +87,22 @@ class Graph:
             known = self.constants.get(atom)
         return known is not None and known.size > 0 and bool(np.all(known == value))
 
-    def square_root_of(self, atom):
-        """``x`` when ``atom`` is ``x**2``, ``square(x)`` or ``x * x``; else None."""
-        eqn = self.op(atom, "integer_pow", "square", "mul")
+    def power_of(self, atom) -> tuple[Any, int] | None:
+        """``(x, n)`` for ``atom = integer_pow(x, n)``, ``(x, 2)`` for ``square(x)``."""
+        eqn = self.op(atom, "integer_pow", "square")
         if eqn is None:
             return None
-        name = eqn.primitive.name
-        if name == "integer_pow" and eqn.params["y"] != 2:
-            return None
-        if name == "mul" and eqn.invars[0] is not eqn.invars[1]:
+        return eqn.invars[0], eqn.params[
+            "y"
+        ] if eqn.primitive.name == "integer_pow" else 2
+
+    def square_root_of(self, atom):
+        """``x`` when ``atom`` is ``x**2``, ``square(x)`` or ``x * x``; else None."""
+        power = self.power_of(atom)
+        if power is not None:
+            return power[0] if power[1] == 2 else None
+        eqn = self.op(atom, "mul")
+        if eqn is None or eqn.invars[0] is not eqn.invars[1]:
             return None
         return eqn.invars[0]
 
@@ -130,8 +137,8 @@ def _over_axes(function: Callable, axes: tuple[int, ...]) -> Callable:
     return lambda x: function(x, axis=tuple(int(a) for a in axes))
 
 
-def sum_of_squares_norm(x, axis: tuple[int, ...]):
-    """``sqrt(sum(x**2, axis))`` of a real ``x`` with ``calculax.numpy.linalg.norm``."""
+def _norm_over(x, axis: tuple[int, ...]):
+    # sqrt(sum(x**2, axis)) of a real x with calculax.numpy.linalg.norm.
     kept = [d for d in range(jnp.ndim(x)) if d not in axis]
     moved = jnp.transpose(x, (*kept, *axis))
     flat = jnp.reshape(moved, (*moved.shape[: len(kept)], -1))
@@ -148,15 +155,11 @@ def _div(graph: Graph, eqn) -> Rewrite | None:
             return Rewrite(
                 "1/(1 + exp(-x)) -> expit(x)", special.expit, (negated.invars[0],)
             )
-    power = graph.op(denominator, "integer_pow", "square")
-    n = 2 if power is not None and power.primitive.name == "square" else None
-    if power is not None and power.primitive.name == "integer_pow":
-        n = power.params["y"] if power.params["y"] >= 2 else None
-    if n is not None:
+    power = graph.power_of(denominator)
+    if power is not None and power[1] >= 2:
+        base, n = power
         return Rewrite(
-            f"x / y**{n} -> repeated division",
-            _repeated_quotient(n),
-            (numerator, power.invars[0]),
+            f"x / y**{n} -> repeated division", _repeated_quotient(n), (numerator, base)
         )
     return None
 
@@ -196,16 +199,18 @@ def _sqrt(graph: Graph, eqn) -> Rewrite | None:
         roots = [graph.square_root_of(v) for v in added.invars]
         if all(r is not None for r in roots):
             return Rewrite("sqrt(x**2 + y**2) -> hypot(x, y)", cnp.hypot, tuple(roots))
-    total = graph.op(argument, "reduce_sum")
+    return sum_of_squares_rule(graph, eqn)
+
+
+def sum_of_squares_rule(graph: Graph, eqn) -> Rewrite | None:
+    """The rewrite of ``sqrt(sum(x**2, axes))`` (the equation ``eqn`` is the
+    ``sqrt``) for a real ``x``: ``calculax.numpy.linalg.norm`` over ``axes``."""
+    total = graph.op(eqn.invars[0], "reduce_sum")
     root = graph.square_root_of(total.invars[0]) if total is not None else None
-    if root is not None and _is_real(root):
-        axes = tuple(total.params["axes"])
-        return Rewrite(
-            "sqrt(sum(x**2)) -> norm(x)",
-            lambda x: sum_of_squares_norm(x, axes),
-            (root,),
-        )
-    return None
+    if root is None or not _is_real(root):
+        return None
+    axes = tuple(int(a) for a in total.params["axes"])
+    return Rewrite("sqrt(sum(x**2)) -> norm(x)", lambda x: _norm_over(x, axes), (root,))
 
 
 def _mul(graph: Graph, eqn) -> Rewrite | None:

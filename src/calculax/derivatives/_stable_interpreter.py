@@ -25,9 +25,9 @@ import jax
 from jax import lax
 from jax.extend import core
 
-from .._jaxpr import evaluate_jaxpr
+from .._jaxpr import evaluate_jaxpr, traced_name
 from ..numpy._dtypes import cast_like
-from ._rewrite import find_rewrites, sum_of_squares_norm
+from ._rewrite import Graph, find_rewrites, sum_of_squares_rule
 from ._stable_primitives import (
     STABLE_CUSTOM_JVP,
     STABLE_JAX_FUNCTIONS,
@@ -103,6 +103,8 @@ def _uses(atoms, variables: set) -> bool:
 def _dependents(jaxpr: core.Jaxpr, sources) -> set:
     # The variables computed from ``sources``.
     found = set(sources)
+    if not found:
+        return found
     for eqn in jaxpr.eqns:
         if _uses(eqn.invars, found):
             found.update(eqn.outvars)
@@ -180,26 +182,14 @@ _STRUCTURAL = frozenset(
 )
 
 
-def _debug_name(closed) -> tuple[str, str]:
-    # (function name, source location) of a traced function.
-    info = getattr(getattr(closed, "jaxpr", None), "debug_info", None)
-    if info is None:
-        return "custom function", ""
-    return info.func_name, (info.func_src_info or "").replace("\\", "/")
-
-
-def _custom_name(params) -> tuple[str, str]:
-    return _debug_name(params.get("call_jaxpr") or params.get("fun_jaxpr"))
-
-
-def _from_jax(source: str) -> bool:
-    return "/jax/_src/" in source
+def _custom_name(params) -> tuple[str, bool]:
+    return traced_name(params.get("call_jaxpr") or params.get("fun_jaxpr"))
 
 
 def _jax_function(closed: core.ClosedJaxpr) -> tuple[str, Callable] | None:
     """``(name, stable function)`` when ``closed`` is JAX's hypot, sinc or 2-norm."""
-    name, source = _debug_name(closed)
-    if not _from_jax(source):
+    name, from_jax = traced_name(closed)
+    if not from_jax:
         return None
     if name in STABLE_JAX_FUNCTIONS:
         return name, STABLE_JAX_FUNCTIONS[name]
@@ -209,26 +199,22 @@ def _jax_function(closed: core.ClosedJaxpr) -> tuple[str, Callable] | None:
 
 
 def _vector_two_norm(jaxpr: core.Jaxpr) -> tuple[str, Callable] | None:
-    # jax.numpy.linalg.norm's vector 2-norm body: sqrt(reduce_sum(x * x, axes)).
-    if len(jaxpr.invars) != 1 or len(jaxpr.eqns) != 3:
+    # jax.numpy.linalg.norm's vector 2-norm: its output is sqrt(sum(x**2)) of its
+    # only argument, the pattern that rewrite=True also replaces.
+    if len(jaxpr.invars) != 1 or len(jaxpr.outvars) != 1:
         return None
-    square, total, root = jaxpr.eqns
-    names = [e.primitive.name for e in jaxpr.eqns]
-    x = jaxpr.invars[0]
-    if names != ["mul", "reduce_sum", "sqrt"] or square.invars != [x, x]:
+    graph = Graph(jaxpr, ())
+    root = graph.op(jaxpr.outvars[0], "sqrt")
+    rule = sum_of_squares_rule(graph, root) if root is not None else None
+    if rule is None or rule.leaves != (jaxpr.invars[0],):
         return None
-    if not jax.numpy.issubdtype(x.aval.dtype, jax.numpy.floating):
-        return None
-    if total.invars != square.outvars or root.invars != total.outvars:
-        return None
-    axes = tuple(int(a) for a in total.params["axes"])
-    return "norm", lambda v: sum_of_squares_norm(v, axes)
+    return "norm", rule.function
 
 
 def _custom_jvp(eqn, invals, context: Context):
     params = eqn.params
-    name, source = _custom_name(params)
-    if name in STABLE_CUSTOM_JVP and _from_jax(source):
+    name, from_jax = _custom_name(params)
+    if name in STABLE_CUSTOM_JVP and from_jax:
         context.record.rewritten[name] += 1
         return [_match(STABLE_CUSTOM_JVP[name](*invals), eqn.outvars[0].aval)]
     _note_custom_rule(context.record, name)
