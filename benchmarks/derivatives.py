@@ -1,12 +1,14 @@
 """``calculax.derivative`` against the plain-JAX ways of getting the same tensors.
 
 (a) The ``k``-th derivative of ``sin(x) * exp(x)`` for ``k = 1..12`` at a scalar
-    point: ``calculax.derivative(f, order=k)`` (Taylor mode, ``~k**2``) against ``k``
-    nested ``jax.grad`` (``~2**k``). Compile time is trace + lower + compile with a
-    fresh wrapper (median of ``--compiles``; one compile for nested ``jax.grad``
-    above ``k = 8``); run time is the median of ``--repeats`` calls of the
-    compiled function, the two interleaved. Goal: at
-    ``k = 8`` calculax's compile + run time at least 20x smaller. Nested ``jax.grad``
+    point: ``calculax.derivative(f, order=k)`` (Taylor mode, ``~k**2``: for a
+    function of JAX primitives, the unrolled sparse recurrences of
+    ``_series_unrolled``) against ``k`` nested ``jax.grad`` (``~2**k``). Compile
+    time is trace + lower + compile with a fresh wrapper (median of
+    ``--compiles``; one compile for nested ``jax.grad`` above ``k = 8``); run time
+    is the median of ``--repeats`` calls of the compiled function, the two
+    interleaved. Goal: at ``k = 8`` calculax's compile + run time at least 20x
+    smaller. Nested ``jax.grad``
     compile time roughly triples per order (72 s at ``k = 11`` on a 2-core CPU), so
     orders above ``--max-nested-order`` (default 12) are skipped for it.
 (b) Jacobians of ``f(x) = sin(B tanh(A x))`` from ``R^n`` to ``R^m`` for

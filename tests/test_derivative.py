@@ -192,7 +192,11 @@ def test_auto_mode_rule():
     assert plan(loss, (jnp.ones(5),), (0, 0)) == ("reverse", "forward")
     assert plan(tall, (jnp.ones(1000),), (0,), "forward") == ("forward",)
     assert plan(jnp.sin, (1.0,), (0, 0, 0)) == "taylor"
+    # through its stable rule from order 5 (below, nested forward compiles faster)
     assert plan(cnp.exp, (1.0,), (0, 0, 0)) == ("forward",) * 3
+    assert plan(cnp.exp, (1.0,), (0,) * 5) == "taylor"
+    assert plan(cnp.exp, (1.0,), (0, 0, 0), "taylor") == "taylor"
+    assert plan(jax.lax.lgamma, (1.5,), (0, 0, 0)) == ("forward",) * 3
 
 
 def test_order_zero_is_the_function():
@@ -255,7 +259,7 @@ def _two(x, y):
         (lambda: derivative(lambda x: None is x), (1.0,), TypeError, "bool"),
         (lambda: derivative(lambda x: jnp.int32(x)), (1.0,), TypeError, "int32"),
         (lambda: derivative(jnp.sin, mode="taylor"), (jnp.ones(2),), ValueError, "sc"),
-        (lambda: derivative(cnp.exp, mode="taylor"), (1.0,), ValueError, "custom"),
+        (lambda: derivative(jax.lax.lgamma, mode="taylor"), (1.5,), ValueError, "lgam"),
     ],
 )
 def test_bad_input_is_a_specific_error(make, args, error, match):

@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+import jax
 from jax.extend import core
 
 __all__ = ["evaluate_jaxpr", "traced_name"]
+
+
+def trace_leaves(f: Callable, args: Sequence, argnum: int):
+    """``f(*args)`` traced over the flattened leaves of ``args``.
+
+    Returns ``(leaves, closed_jaxpr, output_shapes, start)``, where ``start`` is the
+    index among ``leaves`` of the first leaf of ``args[argnum]``.
+    """
+    leaves, tree = jax.tree.flatten(args)
+    closed, shapes = jax.make_jaxpr(
+        lambda *flat: f(*jax.tree.unflatten(tree, flat)), return_shape=True
+    )(*leaves)
+    return leaves, closed, shapes, len(jax.tree.leaves(args[:argnum]))
 
 
 def traced_name(closed) -> tuple[str, bool]:

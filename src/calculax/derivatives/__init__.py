@@ -16,3 +16,20 @@ from ._products import vhp as vhp
 from ._size_guard import DerivativeTooLargeError as DerivativeTooLargeError
 from ._stabilize import StabilizeReport as StabilizeReport
 from ._stabilize import stabilize as stabilize
+
+__all__ = [
+    "DerivativeCheck",
+    "DerivativeMismatchError",
+    "DerivativeTooLargeError",
+    "StabilizeReport",
+    "check_derivative",
+    "custom_derivative",
+    "derivative",
+    "hessian",
+    "hvp",
+    "jacobian",
+    "mixed",
+    "mixed_hvp",
+    "stabilize",
+    "vhp",
+]

@@ -67,7 +67,9 @@ class DerivativeCheck:
     def ok(self) -> bool:
         return self.failures == 0
 
-    def worst(self, count: int = 5) -> list[tuple[tuple[int, ...], float, ...]]:
+    def worst(
+        self, count: int = 5
+    ) -> list[tuple[tuple[int, ...], float, float, float, float]]:
         """``(index, computed, reference, error, allowed)`` of the ``count`` entries
         with the largest ``error / allowed``."""
         ratio = np.where(self.error == 0, 0.0, self.error / self.allowed)
@@ -128,7 +130,7 @@ def _checked_inputs(f: Callable, args, steps: Sequence[int]):
             f"e.g. with jax.flatten_util.ravel_pytree), got {out}"
         )
     for step in set(steps):
-        if jax.tree.structure(args[step]).num_leaves != 1:
+        if len(jax.tree.leaves(args[step])) != 1:
             raise TypeError(
                 f"check_derivative: argument {step} must be an array, not a pytree "
                 "(flatten it with jax.flatten_util.ravel_pytree)"
@@ -208,6 +210,7 @@ def check_derivative(
     computed = np.asarray(derivative(f, argnums, order)(*args), np.float64)
     eps = float(np.finfo(out.dtype).eps)
     default_rtol = 2.0 ** (4 + len(steps)) * eps
+    uncertainty: float | np.ndarray
     if reference == "truth":
         try:
             ref, uncertainty = truth_tensor(f, args, steps, digits), 0.0
@@ -218,7 +221,7 @@ def check_derivative(
             ) from error
     else:
         ref, uncertainty = fd_tensor(f, args, steps, derivative)
-        fd_dtype = np.float64 if jax.config.jax_enable_x64 else out.dtype
+        fd_dtype = np.float64 if jax.config.read("jax_enable_x64") else out.dtype
         default_rtol = max(default_rtol, math.sqrt(float(np.finfo(fd_dtype).eps)))
         uncertainty = np.where(np.isfinite(uncertainty), uncertainty, 0.0)
     rtol = default_rtol if rtol is None else float(rtol)

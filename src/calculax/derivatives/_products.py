@@ -29,7 +29,9 @@ def _check_scalar(f: Callable, args: Sequence, where: str) -> None:
 
 def _check_direction(x, v, where: str) -> None:
     shapes = jax.tree.map(np.shape, x), jax.tree.map(np.shape, v)
-    if jax.tree.structure(x) != jax.tree.structure(v) or shapes[0] != shapes[1]:
+    # jaxlib ships no stub for PyTreeDef, so mypy cannot type its `!=`.
+    differ = jax.tree.structure(x) != jax.tree.structure(v)  # type: ignore[operator]
+    if differ or shapes[0] != shapes[1]:
         raise ValueError(
             f"{where}: the direction v must have the structure and shapes of the "
             f"argument it pairs with: expected {shapes[0]}, got {shapes[1]}"

@@ -147,7 +147,7 @@ def fd_tensor(f: Callable, args: Sequence, steps: Sequence[int], derivative):
     """Reference along ``steps``: automatic derivative of all but the last step,
     Ridders differences in the last. ``derivative`` is ``calculax.derivative``."""
     inner = f if len(steps) == 1 else _inner(f, steps[:-1], derivative)
-    if jax.config.jax_enable_x64:
+    if jax.config.read("jax_enable_x64"):
         args = [jnp.asarray(a, jnp.float64) for a in args]
     return ridders_tensor(inner, args, steps[-1])
 

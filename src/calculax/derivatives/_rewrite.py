@@ -81,6 +81,7 @@ class Graph:
         return eqn if eqn is not None and eqn.primitive.name in names else None
 
     def is_constant(self, atom, value: float) -> bool:
+        known: np.ndarray | None
         if isinstance(atom, core.Literal):
             known = np.asarray(atom.val)
         else:

@@ -91,13 +91,14 @@ def stabilize(
         context = Context(record, rewrite)
         outs = evaluate(closed.jaxpr, closed.consts, values, context)
         if report:
-            stabilized.report = record
+            # An attribute of the wrapper, which functools.wraps' type does not declare.
+            setattr(stabilized, "report", record)
         # Outputs that were constants of the trace come back as arrays, as from jit.
         outs = [jax.numpy.asarray(o) for o in outs]
         return jax.tree.unflatten(jax.tree.structure(shapes), outs)
 
     if report:
-        stabilized.report = StabilizeReport()
+        setattr(stabilized, "report", StabilizeReport())
     return stabilized
 
 

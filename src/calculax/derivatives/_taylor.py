@@ -2,23 +2,22 @@ r"""Taylor mode: the ``k``-th derivative in a scalar argument at a cost of ``~k*
 
 Nesting ``k`` first-order derivatives of a scalar function differentiates the
 derivative code of the previous level, which doubles in size each time: ``2**k``.
-Taylor mode pushes the truncated series :math:`x(t) = x_0 + t` through ``f`` once,
-propagating :math:`k + 1` coefficients per operation with the Leibniz and Faa di Bruno
-recurrences (quadratic in ``k``), and reads off
-:math:`f^{(k)}(x_0) = k!\,[t^k]\,f(x(t))`. JAX's ``jax.experimental.jet`` implements
-this for its built-in primitives.
+Taylor mode pushes the truncated series :math:`x(t) = x_0 + t` through ``f`` once and
+reads off :math:`f^{(k)}(x_0) = k!\,[t^k]\,f(x(t))`.
 
-``jet`` has no rules for ``custom_jvp``/``custom_vjp`` functions -- every function of
-``calculax.numpy`` and every ``calculax.stabilize``'d function is one -- and fails on
-them (``UnexpectedTracerError``); where it does not fail it would differentiate the
-primal implementation and silently bypass the stable rule. So Taylor mode is used only
-for functions whose jaxpr (sub-jaxprs included) has nothing but primitives with
-``jet`` rules; :func:`jet_obstacle` names the first primitive that prevents it, and
-``derivative`` falls back to nested forward mode (the custom rules, ``2**k``) there.
+calculax's own series interpreter (``_series_interpreter``) does this with a traced
+graph whose size does not grow with ``k`` (compile time independent of the order)
+and follows ``custom_jvp`` rules -- every function of ``calculax.numpy`` and every
+``calculax.stabilize``'d function is one -- through their stable rules. Where it
+lacks a primitive's rule, ``jax.experimental.jet`` is used if it has them all (its
+graph grows with ``k``, and it cannot follow ``custom_jvp`` rules); otherwise
+:class:`UnsupportedPrimitive` names the primitive and ``derivative`` falls back to
+nested forward mode.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import jax
@@ -26,7 +25,10 @@ import jax.numpy as jnp
 from jax.experimental import jet
 from jax.extend import core
 
-__all__ = ["jet_obstacle", "taylor_derivative"]
+from ._series_interpreter import UnsupportedPrimitive, taylor_coefficients
+from ._series_unrolled import unrolled_coefficients
+
+__all__ = ["UnsupportedPrimitive", "jet_obstacle", "taylor_derivative"]
 
 _JET_PRIMITIVES = frozenset(p.name for p in jet.jet_rules)
 
@@ -58,13 +60,43 @@ def jet_obstacle(f: Callable, args: Sequence) -> str | None:
     return _first_obstacle(jax.make_jaxpr(f)(*args).jaxpr)
 
 
-def taylor_derivative(f: Callable, args: Sequence, argnum: int, order: int):
-    """:math:`\\partial^k f / \\partial x^k` for scalar ``x = args[argnum]`` by ``jet``.
+def taylor_derivative(
+    f: Callable, args: Sequence, argnum: int, order: int, *, follow_rules: bool = True
+):
+    r""":math:`\partial^k f / \partial x^k` for scalar ``x = args[argnum]``.
 
-    ``jet``'s series are derivatives (not normalised coefficients): the input path
-    :math:`x_0 + t` has series ``(1, 0, ..., 0)`` and the output series' last term is
-    the ``order``-th derivative. The output may be any pytree of arrays.
+    By the unrolled recurrences (plain JAX primitives), else by the series
+    interpreter through ``custom_jvp`` rules (only when ``follow_rules``), else by
+    ``jet``; the output may be any pytree of arrays. Raises
+    :class:`UnsupportedPrimitive` (naming the missing primitive) where none applies.
     """
+    try:  # functions of JAX primitives only: the unrolled recurrences, fastest
+        last = unrolled_coefficients(f, args, argnum, order)
+        scale = float(math.factorial(order))
+        return jax.tree.map(lambda c: c * jnp.asarray(scale, c.dtype), last)
+    except UnsupportedPrimitive:
+        if not follow_rules:
+            if jet_obstacle(f, args) is not None:
+                raise
+            return _jet_derivative(f, args, argnum, order)
+    # Along x0 + t: the last coefficient f^(k) / k! is flushed to zero where the
+    # derivative is within a factor k! of the smallest normal number (inside the
+    # 2**10 margin the tests keep from the range's edges for k <= 6). A scaled path
+    # x0 + h t trades that for overflow near the largest number; not taken.
+    try:
+        series = taylor_coefficients(f, args, argnum, order)
+    except UnsupportedPrimitive:
+        if jet_obstacle(f, args) is not None:
+            raise
+        return _jet_derivative(f, args, argnum, order)
+    scale = float(math.factorial(order))
+    return jax.tree.map(lambda c: c[order] * jnp.asarray(scale, c.dtype), series)
+
+
+def _jet_derivative(f: Callable, args: Sequence, argnum: int, order: int):
+    # jet's series are derivatives (not normalised coefficients): the input path
+    # x0 + t has series (1, 0, ..., 0) and the output series' last term is the
+    # order-th derivative.
     x = jnp.asarray(args[argnum])
 
     def of_x(value):
