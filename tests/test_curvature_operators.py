@@ -236,6 +236,8 @@ def test_bad_options_are_specific_errors():
         trace(a, num_matvecs=10, key=key, method="hutch")
     with pytest.raises(ValueError, match="does not estimate the diagonal"):
         diagonal(a, num_matvecs=10, key=key, method="xtrace")
+    with pytest.raises(ValueError, match="does not estimate the trace.*'xtrace'"):
+        trace(a, num_matvecs=10, key=key, method="xdiag")
     with pytest.raises(ValueError, match="must return a scalar"):
         hessian_operator(lambda p: p * 2, jnp.ones(3))
     with pytest.raises(ValueError, match="`level` must be in"):

@@ -31,3 +31,28 @@ from ._operator import MatvecOperator as MatvecOperator
 from ._operator import as_operator as as_operator
 from ._operator import linear_operator as linear_operator
 from ._probes import probe_mesh as probe_mesh
+
+__all__ = [
+    "AbstractOperator",
+    "DenseOperator",
+    "Eigenvalues",
+    "Estimate",
+    "FiniteDifferenceHessian",
+    "GaussNewtonOperator",
+    "HessianOperator",
+    "MatvecOperator",
+    "SpectralDensity",
+    "as_operator",
+    "diagonal",
+    "eigenvalues",
+    "finite_difference_hessian_operator",
+    "frobenius_norm",
+    "gauss_newton_operator",
+    "hessian_operator",
+    "linear_operator",
+    "methods",
+    "probe_mesh",
+    "spectral_density",
+    "spectral_norm",
+    "trace",
+]

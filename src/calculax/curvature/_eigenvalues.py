@@ -46,7 +46,7 @@ class Eigenvalues(eqx.Module):
         return self.value - self.stderr, self.value + self.stderr
 
 
-def _ritz(t, beta_last, depth: int, k: int, which: str):
+def _ritz(t, beta_last, depth: int, k: int, which: str) -> tuple[jax.Array, jax.Array]:
     """Ritz values and residual norms of the leading ``depth`` block, ``which`` end."""
     m = t.shape[0]
     inside = jnp.arange(m) < depth
@@ -67,7 +67,9 @@ def _converged(theta, residual, atol, rtol):
 
 
 @eqx.filter_jit
-def _lanczos(operator, key, depth: int, k: int, ends: tuple[str, ...], atol, rtol):
+def _lanczos(
+    operator, key, depth: int, k: int, ends: tuple[str, ...], atol, rtol
+) -> list[tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]]:
     """One Krylov run; for each requested end: Ritz values, bounds, iterations, ok."""
     start = jax.random.normal(key, (operator.size,), operator.dtype)
     kry = krylov(operator, start, depth)
@@ -212,5 +214,8 @@ def spectral_norm(
     pick = jnp.abs(top[0][0]) >= jnp.abs(bottom[0][0])
     fields = [jnp.where(pick, a, b) for a, b in zip(top, bottom)]
     value, bound = jnp.abs(fields[0][0]), fields[1][0]
-    result = Eigenvalues(value, bound, *fields[2:], num_matvecs=depth)
+    iterations, converged, asymmetry = fields[2:]
+    result = Eigenvalues(
+        value, bound, iterations, converged, asymmetry, num_matvecs=depth
+    )
     return _finish(result, throw, op.dtype, "spectral_norm")

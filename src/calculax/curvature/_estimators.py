@@ -11,13 +11,15 @@ from jax.sharding import Mesh
 
 from ._estimate import Estimate
 from ._functional import Diagonal, FrobeniusSquared, Trace
-from ._method import Auto, Exact, Hutchinson, HutchPlusPlus, XTrace
+from ._method import Auto, Exact, Hutchinson, HutchPlusPlus, XDiag, XTrace
 from ._method._base import AbstractMethod, Raw
 from ._operator import as_operator
 
 __all__ = ["diagonal", "frobenius_norm", "trace", "METHODS"]
 
-METHODS = {m.name: m for m in (Auto(), Hutchinson(), HutchPlusPlus(), XTrace())}
+METHODS = {
+    m.name: m for m in (Auto(), Hutchinson(), HutchPlusPlus(), XTrace(), XDiag())
+}
 
 
 def _method(method: str | AbstractMethod, functional, quantity: str) -> AbstractMethod:
@@ -104,8 +106,9 @@ def trace(
 
     with random-sign probes :math:`g`: Hutchinson (:math:`Q` empty), Hutch++
     (:math:`Q` from a sketch), XTrace (leave-one-out, every probe used twice), or
-    ``auto``, which decides from its first third of the budget whether the low-rank
-    part captures enough of the operator to pay for itself (see ``methods.Auto``).
+    ``auto``, which decides from its first half of the budget whether the low-rank
+    part captures enough of the operator to pay for itself, then spends the rest as
+    XTrace or as more Hutchinson probes (see ``methods.Auto``).
     {args}
     Returns:
         An :class:`Estimate`: scalar ``value`` and ``stderr``, ``interval(level)``.
@@ -149,7 +152,8 @@ def diagonal(
         + \mathbb{E}_g\, g \odot A (I - QQ^\top) g
 
     (Bekas, Kokiopoulou & Saad 2007 for Hutchinson; Diag++ of Baston &
-    Nakatsukasa 2022 with the sketch ``Q``.)
+    Nakatsukasa 2022 with the sketch ``Q``; ``"xdiag"``, XDiag of Epperly, Tropp &
+    Webber 2024, leave-one-out; ``"auto"`` chooses Hutchinson or XDiag.)
     {args}
     Returns:
         An :class:`Estimate` whose ``value`` and ``stderr`` have the structure of the
@@ -219,6 +223,11 @@ def frobenius_norm(
     return Estimate(value, stderr, raw.dof, spent, chosen.name, raw.choice)
 
 
-for _f, _extra in ((trace, ', ``"xtrace"``'), (diagonal, ""), (frobenius_norm, "")):
-    _f.__doc__ = _f.__doc__.replace("{args}", _SIGNATURE_DOC.format(extra=_extra))
+for _f, _extra in (
+    (trace, ', ``"xtrace"``'),
+    (diagonal, ', ``"xdiag"``'),
+    (frobenius_norm, ""),
+):
+    if _f.__doc__ is not None:  # None under python -OO
+        _f.__doc__ = _f.__doc__.replace("{args}", _SIGNATURE_DOC.format(extra=_extra))
 del _f, _extra

@@ -38,7 +38,8 @@ def _stack(batches: Iterable | None):
         raise ValueError("`batches` is empty; pass at least one batch of arguments.")
     structure = jax.tree_util.tree_structure(items[0])
     for i, item in enumerate(items):
-        if jax.tree_util.tree_structure(item) != structure:
+        # jaxlib ships no stub for PyTreeDef, so mypy cannot type its `!=`.
+        if jax.tree_util.tree_structure(item) != structure:  # type: ignore[operator]
             raise ValueError(
                 f"`batches` item {i} has structure {jax.tree_util.tree_structure(item)}"
                 f", item 0 has {structure}; every batch must have the same structure "

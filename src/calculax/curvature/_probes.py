@@ -1,7 +1,7 @@
 """Probe vectors and their products, batched with ``vmap`` and sharded over devices.
 
 Probes are independent, so a block of ``k`` probes is one ``vmap``-ed matvec. With a
-``mesh`` (:func:`probe_mesh`: all local devices along the axis ``"probes"``) the block's
+``mesh`` (:func:`probe_mesh`: all devices along the axis ``"probes"``) the block's
 columns are split across devices with a sharding constraint; each device computes its
 own products and the numbers are those of the single-device path (up to the order of
 floating-point sums in later reductions). Memory per probe: one matvec (see
@@ -24,14 +24,20 @@ AXIS = "probes"
 
 
 def probe_mesh(devices=None) -> Mesh:
-    """A one-axis ``Mesh`` named ``"probes"`` over ``devices`` (default: all local).
+    """A one-axis ``Mesh`` named ``"probes"`` over ``devices`` (default: all).
+
+    The default is ``jax.devices()``: every local device in one process, and every
+    device of every process after ``jax.distributed.initialize`` (tested with 2
+    CPU processes on localhost with gloo collectives:
+    ``jax.config.update("jax_cpu_collectives_implementation", "gloo")``). Each
+    process then makes the same estimator call and gets the same result.
 
     Example:
         >>> from calculax.curvature import probe_mesh
         >>> probe_mesh().axis_names
         ('probes',)
     """
-    devices = jax.local_devices() if devices is None else list(devices)
+    devices = jax.devices() if devices is None else list(devices)
     return Mesh(np.asarray(devices), (AXIS,))
 
 

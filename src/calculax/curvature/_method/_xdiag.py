@@ -1,0 +1,47 @@
+"""XDiag: the exchangeable (leave-one-out) diagonal estimator."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .._functional import Diagonal
+from .._probes import apply, rademacher
+from ._base import AbstractMethod, Raw
+from ._exchange import exchange_diagonal, jackknife, sketch
+
+__all__ = ["XDiag"]
+
+
+class XDiag(AbstractMethod):
+    r"""XDiag with :math:`k = \lfloor m/2 \rfloor` random-sign probes.
+
+    :math:`Y = A\Omega = QR`, :math:`Z = AQ` (:math:`2k` products), and the mean of
+    the :math:`k` leave-one-out samples :math:`d_i = \operatorname{diag}(A P_i) +
+    \omega_i \odot A(I - P_i)\omega_i`, :math:`P_i` the projector on the span of the
+    other columns of :math:`Y` (formulas and why they are written here, not taken
+    from matfree: ``_exchange``). Every probe serves both the sketch and the
+    residual, so on decaying spectra it beats Hutchinson's :math:`O(m^{-1/2})` like
+    XTrace does for the trace. On flat spectra and diagonally dominant operators it
+    loses: deflation removes the diagonal that random signs would have cancelled
+    exactly (4x Hutchinson's error on a flat spectrum at 30 products in the tests),
+    so ``method="auto"`` decides between them.
+    Standard error per entry: a delete-a-group jackknife (``_exchange.jackknife``;
+    the samples' own spread would be optimistic, as XTrace's is). Diagonal only;
+    unbiased for any square :math:`A`; exact if :math:`\operatorname{rank}(A) < k`
+    and :math:`A` is symmetric.
+
+    References:
+        Epperly, E. N., Tropp, J. A., Webber, R. J. (2024). XTrace: Making the most of
+        every sample in stochastic trace estimation. SIMAX 45(1). arXiv:2301.07825.
+        (XDiag: section 4.)
+    """
+
+    name: ClassVar[str] = "xdiag"
+    min_matvecs: ClassVar[int] = 4
+    functionals: ClassVar[tuple[type, ...]] = (Diagonal,)
+
+    def estimate(self, functional, operator, num_matvecs, key, mesh):
+        k = num_matvecs // 2
+        omega = rademacher(key, operator.size, k, operator.dtype)
+        sk = sketch(omega, apply(operator, omega, mesh))
+        return Raw(*jackknife(exchange_diagonal, sk, apply(operator, sk.q, mesh)))
