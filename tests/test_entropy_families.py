@@ -179,3 +179,13 @@ def test_parameters_outside_domain_raise_under_jit():
     f = eqx.filter_jit(lambda a: family_entropy("gamma", a))
     with pytest.raises(eqx.EquinoxRuntimeError, match="outside the family's domain"):
         f(jnp.asarray(-1.0))
+
+
+def test_closed_form_beyond_the_float_range_is_inf_with_reason():
+    # burr12(1e-300, 1e-300) has entropy 1.0e600 (mpmath), beyond float64.
+    with mp.workdps(40):
+        assert refs.truth("burr12", (1e-300, 1e-300)) > mp.mpf("1e599")
+    result = entropy(scipy.stats.burr12(1e-300, 1e-300), full_output=True)
+    assert float(result.value) == np.inf
+    assert "exceeds the dtype's range" in result.reason
+    assert entropy(scipy.stats.norm(0, 1), full_output=True).reason == ""

@@ -96,26 +96,52 @@ def test_throw_raises_with_the_status_message():
         f()
 
 
-def test_derivatives_in_limits_and_parameter():
-    # I(a, b, p) = (e^{-pa} - e^{-pb}) / p.
-    # Integer arrays in `args` cannot be traced through quadax's Leibniz adjoint
-    # under jit (it treats them as static), so the case is closed over here.
-    def integral(a, b, p):
-        return quad(BRANCHES[2], a, b, args=(p,)).value
+# d/dp of each case's integral (`_f` with p as in CASES), against calculus by hand.
+DP_EXACT = [
+    -0.5 * np.sqrt(np.pi) * 2.0**-1.5,  # sqrt(pi / p)
+    -4.0,  # 1 / (p + 1) at p = -0.5
+    2**0.1 * (np.log(2) / 0.1 - 1 / 0.01),  # 2**(p+1) / (p+1) at p = -0.9
+    -1e6,  # 1 / p
+    -3 * np.exp(-6.0) / 2 - np.exp(-6.0) / 4,  # exp(-3p) / p
+    0.0,
+    0.0,
+    0.0,
+]
 
-    a, b, p = 0.5, 3.0, 2.0
-    # Forward mode: quadax's reverse pass broadcasts with implicit rank promotion,
-    # which this suite's config turns into an error (reverse mode works under
-    # JAX's default config).
-    grads = jax.jit(jax.jacfwd(integral, argnums=(0, 1, 2)))(a, b, p)
-    value = (np.exp(-p * a) - np.exp(-p * b)) / p
-    exact = (
-        -np.exp(-p * a),
-        np.exp(-p * b),
-        (-a * np.exp(-p * a) + b * np.exp(-p * b)) / p - value / p,
-    )
-    for g, e in zip(grads, exact):
-        assert abs(float(g) - e) <= VALUE_TOL * abs(e)
+
+@jax.jit
+def _gradients(k, a, b, p):
+    def integral(a, b, p, k):
+        return quad(_f, a, b, args=(k, p)).value
+
+    return jax.vmap(jax.grad(integral, argnums=(0, 1, 2)))(a, b, p, k)
+
+
+def test_reverse_mode_in_limits_and_parameter_under_jit_and_vmap():
+    # Leibniz: dI/db = f(b), dI/da = -f(a) (0 at an infinite limit, infinite at an
+    # end singularity), dI/dp an integral of its own. Under this suite's
+    # `jax_numpy_rank_promotion="raise"`.
+    k, a, b, p = _columns(CASES)
+    da, db, dp = _gradients(k, a, b, p)
+    for i, (case, exact) in enumerate(zip(CASES, DP_EXACT)):
+        kk, lo, hi, pp, _ = case
+        assert abs(float(dp[i]) - exact) <= VALUE_TOL * max(abs(exact), 1.0), case
+        for limit, got, sign in ((lo, da[i], -1.0), (hi, db[i], 1.0)):
+            with np.errstate(divide="ignore"):
+                edge = sign * float(_f(limit, kk, pp)) if np.isfinite(limit) else 0.0
+            assert float(got) == pytest.approx(edge, rel=4 * EPS64), (case, limit)
+
+
+def test_second_derivative_and_closure_over_the_parameter():
+    # I(p) = int_1^inf exp(-p x) dx = exp(-p) / p; the integrand closes over `p`.
+    def integral(p):
+        return quad(lambda x: jnp.exp(-p * x), 1.0, jnp.inf).value
+
+    p = 2.0
+    # jax.hessian: forward mode over reverse mode, so both rules are exercised.
+    second = float(jax.jit(jax.hessian(integral))(p))
+    exact = np.exp(-p) * (1 / p + 2 / p**2 + 2 / p**3)
+    assert abs(second - exact) <= VALUE_TOL * exact
 
 
 def test_float32_limits_give_float32_result_and_bad_limits_raise():

@@ -8,3 +8,13 @@ from ._divergence import kl_divergence as kl_divergence
 from ._entropy import entropy as entropy
 from ._result import EntropyResult as EntropyResult
 from ._samples._api import entropy_from_samples as entropy_from_samples
+
+__all__ = [
+    "EntropyResult",
+    "FAMILIES",
+    "cross_entropy",
+    "entropy",
+    "entropy_from_samples",
+    "family_entropy",
+    "kl_divergence",
+]

@@ -63,13 +63,13 @@ def family_entropy(name: str, *shapes, scale=1.0) -> jax.Array:
     params = [jnp.asarray(p, dtype) for p in (*shapes, scale)]
     shape = jnp.broadcast_shapes(*(p.shape for p in params))
     params = [jnp.broadcast_to(p, shape) for p in params]
-    *shapes, scale = params
-    valid = jnp.asarray(family.valid(*shapes)) & (scale > 0)
+    *arrays, scale = params
+    valid = jnp.asarray(family.valid(*arrays)) & (scale > 0)
     scale = eqx.error_if(
         scale,
         ~valid,
         f"family_entropy: parameters of {name}{family.shapes} or scale outside the "
         "family's domain (see the scipy.stats documentation of this family).",
     )
-    standard = jnp.broadcast_to(jnp.asarray(family.standard(*shapes), dtype), shape)
+    standard = jnp.broadcast_to(jnp.asarray(family.standard(*arrays), dtype), shape)
     return standard + jnp.log(scale)

@@ -217,6 +217,7 @@ def cross_entropy(p, q, *, support=None, args: tuple = (), full_output: bool = F
     else:
         h = entropy(p, full_output=True)
     kl = kl_divergence(p, q, support=support, args=args, full_output=True)
+    assert isinstance(h, EntropyResult) and isinstance(kl, EntropyResult)
     method = h.method if h.method == kl.method else f"{h.method} + {kl.method}"
     result = EntropyResult(h.value + kl.value, h.error + kl.error, method)
     return result if full_output else result.value

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
+from ._adapters import Adapted, adapt
 from ._closed_form import FAMILIES, family_entropy
 from ._multivariate import (
     dirichlet_entropy,
@@ -48,16 +49,63 @@ def _scipy_numerical(parts, dist) -> EntropyResult:
     )
 
 
+_OUT_OF_RANGE = (
+    "the closed form is {} at some of these parameters: the entropy diverges "
+    "there, or its magnitude exceeds the dtype's range (it tends to +-inf at this "
+    "parameter limit)."
+)
+
+
+def _closed(value, method: str) -> EntropyResult:
+    """A closed-form result; a concrete infinite value says why in ``reason``."""
+    reason = ""
+    if not isinstance(value, jax.core.Tracer) and not bool(
+        jnp.all(jnp.isfinite(value))
+    ):
+        sign = "+inf" if bool(jnp.any(value == jnp.inf)) else "-inf or nan"
+        reason = _OUT_OF_RANGE.format(sign)
+    return EntropyResult(value, jnp.zeros_like(value), method, 0, reason)
+
+
+def _adapted(found: Adapted, support, loc, scale) -> EntropyResult:
+    """Entropy of a numpyro/TFP/distrax distribution (see :mod:`._adapters`)."""
+    source = f"{found.library}.{found.cls}"
+    if found.kind == "family":
+        value = family_entropy(found.name, *found.shapes, scale=found.scale)
+        value = jnp.broadcast_to(
+            value, jnp.broadcast_shapes(value.shape, found.batch_shape)
+        )
+        return _closed(value, f"closed-form: {found.name} (from {source})")
+    if found.kind == "multivariate":
+        fn = mvn_entropy if found.name == "multivariate_normal" else dirichlet_entropy
+        value = fn(*found.shapes)
+        return _closed(value, f"closed-form: {found.name} (from {source})")
+    support = found.support if support is None else support
+    if support is None or found.batch_shape:
+        raise TypeError(
+            f"entropy: {source} has no closed form here; the quadrature path needs a "
+            "distribution without batch dimensions and its support: "
+            "entropy(dist, support=(lo, hi)) (ends may be infinite)."
+        )
+    assert found.logpdf is not None  # kind == "logpdf"
+    result = logpdf_entropy(found.logpdf, support, loc=loc, scale=scale)
+    method = f"{result.method} (log_prob of {source})"
+    return EntropyResult(
+        result.value, result.error, method, result.status, result.reason
+    )
+
+
 def _dispatch(dist, support, loc, scale, args) -> EntropyResult:
+    found = adapt(dist)
+    if found is not None:
+        return _adapted(found, support, loc, scale)
     if callable(dist) and support is not None:
         return logpdf_entropy(dist, support, args=args, loc=loc, scale=scale)
     parts = scipy_parts(dist)
     if parts is not None:
         if parts.name in FAMILIES:
             value = family_entropy(parts.name, *parts.shapes, scale=parts.scale)
-            return EntropyResult(
-                value, jnp.zeros_like(value), f"closed-form: {parts.name}"
-            )
+            return _closed(value, f"closed-form: {parts.name}")
         if np.ndim(parts.scale) or any(np.ndim(s) for s in parts.shapes):
             raise ValueError(
                 f"entropy: scipy.stats.{parts.name} has no closed form here, and the "
@@ -67,7 +115,7 @@ def _dispatch(dist, support, loc, scale, args) -> EntropyResult:
     multivariate = _multivariate(dist)
     if multivariate is not None:
         value, name = multivariate
-        return EntropyResult(value, jnp.zeros_like(value), f"closed-form: {name}")
+        return _closed(value, f"closed-form: {name}")
     if callable(dist):
         raise TypeError(
             "entropy: a log-density needs its support: entropy(logpdf, "
@@ -98,6 +146,15 @@ def entropy(
       the interquartile range;
     * a frozen ``multivariate_normal``, ``multivariate_t``, ``dirichlet`` or
       ``wishart``: closed form;
+    * a numpyro, TensorFlow Probability (JAX substrate) or distrax distribution
+      (recognised by its module, none of them imported by calculax): the SciPy
+      family with the same density (``Normal``, ``Gamma``, ``Beta``, ``StudentT``,
+      ``Exponential``, ``LogNormal``, ``Weibull``, ``Pareto``, ``InverseGamma``,
+      ``Chi2``, ``Cauchy``, ``Laplace``, ``Logistic``, ``Gumbel``, ``HalfNormal``,
+      ``HalfCauchy``, ``VonMises``, ``Uniform``; ``MultivariateNormal*``,
+      ``Dirichlet``) and calculax's closed form, differentiable in the
+      distribution's parameters; any other by quadrature of its ``log_prob``
+      (``support=`` needed unless numpyro's ``support`` constraint gives it);
     * a JAX log-density ``dist(x, *args)`` with ``support=(lo, hi)`` (ends may be
       infinite; mixtures are log-densities too, written with ``logsumexp``):
       quadrature of :math:`-e^{\log p}\log p` in log space, mapped to the line
@@ -109,7 +166,8 @@ def entropy(
         base: logarithm base of the result (``None``: nats; ``2``: bits).
         full_output: return an :class:`EntropyResult` (value, error, method,
             status, reason) instead of the value.
-        support: ``(lo, hi)`` of a log-density (Python floats).
+        support: ``(lo, hi)`` of a log-density or of a library distribution
+            without a closed form (Python floats).
         loc, scale: optional centre and width hints for a log-density on the line.
         args: extra arguments of the log-density (differentiable).
 

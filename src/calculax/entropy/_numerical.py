@@ -15,14 +15,21 @@ become exponentially decaying ends:
 * :math:`[a, b]`: :math:`x = a + (b-a)\,\sigma(t)`, evaluated from the nearer end.
 
 Then :math:`Z = \int p(x(t))x'(t)\,dt` and
-:math:`H = -\int e^{\ell}\ell\,x'(t)\,dt` come from one :func:`quadax.quadgk` call
-(21-point Gauss-Kronrod, global adaptive), split at the mode of the mapped
+:math:`H = -\int e^{\ell}\ell\,x'(t)\,dt` come from one
+:func:`calculax.integrate._line.line_integral` call (:func:`quadax.quadgk`,
+21-point Gauss-Kronrod, global adaptive), split at the mode of the mapped
 integrand; the part beyond the range the map can represent is estimated
 (:func:`calculax.integrate._maps.tail`) and added to the error, with status
 ``truncation`` when it exceeds the tolerance. :math:`Z` must be ``1`` to ``1e-6``
 (beyond what that unreachable part explains), else the density is not normalised
-and an error reports :math:`Z`. A divergent quadrature means infinite entropy,
-returned as ``inf`` with the reason. ``error`` is the quadrature's estimate plus
+and an error reports :math:`Z`. Infinite entropy is returned as ``inf`` with the
+reason: where the quadrature diverges, or where the tail of :math:`-p\log p` in
+the mapped coordinate decays no faster than :math:`1/t` (log-log slope
+:math:`\ge -1-\delta`; the rule and its margin are in
+:func:`calculax.integrate._maps.tail`), which is the case for a density with tails
+like :math:`1/(x\log^{\beta}x)`, :math:`\beta \le 2`. A slow tail that is
+finite comes back with status ``truncation``, the reason, and the part beyond the
+map's range in ``error``. ``error`` is the quadrature's estimate plus
 the unreachable part.
 """
 
@@ -34,10 +41,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import quadax
 
 from ..integrate import STATUS
+from ..integrate._line import hoist, line_integral
 from ..integrate._maps import edge, mapped, tail
+from ..integrate._quad import BY_CODE
 from ._result import EntropyResult
 
 __all__ = ["logpdf_entropy"]
@@ -45,15 +53,31 @@ __all__ = ["logpdf_entropy"]
 _NORMALISATION_RTOL = 1e-6
 _NEWTON_STEPS = 30
 _T_GRID = np.linspace(-40.0, 40.0, 321)
-_X_GRID = np.concatenate([-np.logspace(40, -40, 321), [0.0], np.logspace(-40, 40, 321)])
+_DECADES = np.linspace(-40.0, 40.0, 321)
+
+
+def _x_grid(dtype) -> np.ndarray:
+    """Search grid for the mode: 0 and +-10**d for the decades d the dtype holds.
+
+    Decades beyond the dtype's normal range would overflow (or flush) in the cast:
+    in float32 the grid spans 1e-37..1e37 instead of 1e-40..1e40.
+    """
+    top = np.floor(np.log10(np.finfo(dtype).max)) - 1.0
+    magnitudes = 10.0 ** _DECADES[np.abs(_DECADES) <= top]
+    return np.concatenate([-magnitudes[::-1], [0.0], magnitudes])
+
+
 _TRUNCATED = (
     "part of the distribution lies beyond the range the quadrature map can reach "
     "in this dtype (estimated mass {:.3g}, entropy contribution {:.3g}, included in "
-    "`error`): tails this heavy (like 1/(x log(x)**2)) may have infinite entropy."
+    "`error`): the tail is slow (like 1/(x log(x)**beta) with beta > 2, whose "
+    "entropy is finite; beta <= 2 is detected and returned as inf)."
 )
 _INFINITE = (
-    "the quadrature of -p log p diverges (status 'divergent'): the entropy is "
-    "infinite (for example a density with tails like 1/(x log(x)**2))."
+    "the entropy is infinite: the quadrature of -p log p diverges, or its tail "
+    "decays no faster than 1/t in the mapped coordinate t ~ log x (a density with "
+    "tails like 1/(x log(x)**beta), beta <= 2; see calculax.integrate._maps.tail "
+    "for the rule and its margin)."
 )
 
 
@@ -79,7 +103,7 @@ def _locate(logpdf, args, refine):
     once.
     """
     dtype = jnp.result_type(float, *jax.tree_util.tree_leaves(args))
-    grid = jnp.asarray(_X_GRID, dtype)
+    grid = jnp.asarray(_x_grid(dtype), dtype)
     values = jax.vmap(lambda x: logpdf(x, *args))(grid)
     loc = grid[jnp.argmax(jnp.where(jnp.isnan(values), -jnp.inf, values))]
     if refine:
@@ -138,27 +162,33 @@ def logpdf_entropy(
         scale = found_scale if scale is None else scale
     loc = jnp.asarray(0.0 if loc is None else loc, dtype)
     scale = jnp.asarray(1.0 if scale is None else scale, dtype)
-    lo_, hi_ = jnp.asarray(lo, dtype), jnp.asarray(hi, dtype)
-    f = jax.tree_util.Partial(_integrand, logpdf, functional)
+    # The map (ends, centre, width) is a choice of coordinates: the integral does
+    # not depend on it, so neither does its derivative.
+    hints = jax.lax.stop_gradient(
+        (jnp.asarray(lo, dtype), jnp.asarray(hi, dtype), loc, scale)
+    )
+    g, params = hoist(
+        _Integrand(logpdf, functional), jnp.zeros((), dtype), (hints, args, fargs)
+    )
     grid = jnp.asarray(_T_GRID, dtype)
-    masses = jax.vmap(lambda t: f(t, lo_, hi_, loc, scale, args, fargs)[0])(grid)
+    masses = jax.vmap(lambda t: g(t, params)[0])(grid)
     split = grid[jnp.argmax(jnp.where(jnp.isnan(masses), -1.0, masses))]
-    interval = jnp.stack([jnp.asarray(-jnp.inf, dtype), split, jnp.inf])
-    # quadax broadcasts a vector integrand against its per-interval totals with
-    # implicit rank promotion; allow it for this call only.
-    with jax.numpy_rank_promotion("allow"):
-        (mass, value), info = quadax.quadgk(
-            f,
-            interval,
-            args=(lo_, hi_, loc, scale, args, fargs),
-            epsabs=rtol,
-            epsrel=rtol,
-            max_ninter=max_ninter,
-            extrapolate=False,
-            adjoint=quadax.LeibnizAdjoint(),
-        )
-    lost = tail(lambda t: f(t, lo_, hi_, loc, scale, args, fargs), edge(dtype), dtype)
-    return _finish(mass, value, info, lost, rtol, method)
+    (mass, value), error, status, _ = line_integral(
+        g, params, split=split, rtol=rtol, atol=rtol, max_ninter=max_ninter
+    )
+    lost = jax.lax.stop_gradient(tail(lambda t: g(t, params), edge(dtype), dtype))
+    return _finish(mass, value, error, status, lost, rtol, method)
+
+
+class _Integrand(eqx.Module):
+    """``(t, ((lo, hi, loc, scale), args, fargs)) -> [w, w * functional]``."""
+
+    logpdf: Callable = eqx.field(static=True)
+    functional: Callable = eqx.field(static=True)
+
+    def __call__(self, t, params):
+        hints, args, fargs = params
+        return _integrand(self.logpdf, self.functional, t, *hints, args, fargs)
 
 
 def _normalisation_message(mass: float, status: int) -> str:
@@ -166,7 +196,7 @@ def _normalisation_message(mass: float, status: int) -> str:
         ""
         if status == STATUS.normal
         else " The quadrature did not converge either ("
-        + STATUS[status].name
+        + BY_CODE[status].name
         + "): the tails may be too heavy to integrate, and the entropy may be "
         "infinite."
     )
@@ -177,13 +207,8 @@ def _normalisation_message(mass: float, status: int) -> str:
     )
 
 
-def _finish(mass, value, info, lost, rtol, method) -> EntropyResult:
+def _finish(mass, value, error, status, lost, rtol, method) -> EntropyResult:
     lost_mass, lost_value = lost[0], lost[1]
-    status = jnp.where(
-        lost_value > rtol * jnp.maximum(1.0, jnp.abs(value)),
-        jnp.maximum(info.status, STATUS.truncation),
-        info.status,
-    )
     divergent = (status == STATUS.divergent) | jnp.isinf(lost_value)
     value = jnp.where(divergent, jnp.inf, value)
     tolerance = max(_NORMALISATION_RTOL, 100 * rtol)
@@ -206,9 +231,7 @@ def _finish(mass, value, info, lost, rtol, method) -> EntropyResult:
         )
     return EntropyResult(
         value,
-        jnp.asarray(info.err[1] if jnp.ndim(info.err) else info.err, value.dtype)
-        + jax.lax.stop_gradient(lost_value)
-        + jnp.zeros_like(mass),
+        jax.lax.stop_gradient(error).astype(value.dtype) + jnp.zeros_like(mass),
         method,
         status,
         reason,

@@ -23,7 +23,8 @@ def supported_message(what: str, obj) -> str:
         "frozen scipy.stats continuous distribution (closed forms for "
         f"{len(FAMILIES)} families: {', '.join(FAMILIES)}; any other continuous "
         "family by quadrature), a frozen scipy.stats "
-        f"{', '.join(MULTIVARIATE)}, or a JAX log-density passed as "
+        f"{', '.join(MULTIVARIATE)}, a numpyro, TensorFlow Probability (JAX "
+        "substrate) or distrax distribution, or a JAX log-density passed as "
         "entropy(logpdf, support=(lo, hi)) (logpdf(x) -> log p(x), ends may be "
         "infinite)."
     )

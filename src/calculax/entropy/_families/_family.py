@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
+import jax.numpy as jnp
 
 
 class Family(NamedTuple):
@@ -23,13 +24,13 @@ class Family(NamedTuple):
     name: str
     shapes: tuple[str, ...]
     standard: Callable[..., jax.Array]
-    valid: Callable[..., jax.Array]
+    valid: Callable[..., jax.Array | bool]
     reference: str
 
 
 def positive(*shapes) -> jax.Array:
     """Domain of families whose shapes must all be positive."""
-    out = True
+    out = jnp.asarray(True)
     for s in shapes:
         out = out & (s > 0)
     return out

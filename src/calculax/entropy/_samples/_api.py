@@ -79,6 +79,7 @@ def _estimate(x, method: str, m: int | None, k: int, block: int):
             "estimate would be -inf. Add jitter at the rounding scale or raise k."
         )
     else:
+        assert m is not None  # a spacing method always has its window
         value = SPACING_METHODS[method](jnp.sort(x), m)
         tied = ~jnp.isfinite(value)
         message = (
