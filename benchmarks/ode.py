@@ -11,6 +11,9 @@
     >= 100x after compilation, and compile + run faster than the loop.
 (c) Stiff Van der Pol (mu = 1000) with an event at ``x = 0``: calculax Kvaerno5
     against SciPy Radau and LSODA, errors against Radau at rtol 1e-12.
+(d) One-off use: three calls, each with a freshly created ``lambda`` (as in a
+    script or a user function called repeatedly): seconds per call (the first
+    compiles; re-created functions from the same source reuse it).
 
 Run: ``python benchmarks/ode.py`` (``--ensemble N`` to change (b)'s size).
 Writes ``benchmarks/results/ode-<UTC time>.json``.
@@ -318,6 +321,23 @@ def stiff():
     return rows, len(reference)
 
 
+def one_off_calls(calls=3):
+    seconds = []
+    for i in range(calls):
+        start = time.perf_counter()
+        sol = ode.solve_ivp(
+            lambda t, y: 0.01 * y * (1 - y),
+            (0.0, 1000.0),
+            jnp.array([0.5]),
+            events=ode.Event(lambda t, y: y[0] - 0.8, terminal=True),
+            rtol=1e-10,
+            atol=1e-12,
+        )
+        jax.block_until_ready(sol.t_events)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
 def _table(title, rows, baseline):
     print(f"\n{title}")
     print(
@@ -367,6 +387,11 @@ def main(argv=None):
         stiff_rows,
         "calculax Kvaerno5",
     )
+    one_off = one_off_calls()
+    print(
+        "\n(d) one-off calls with a new lambda each (logistic, terminal event): "
+        + ", ".join(f"{t:.3f}s" for t in one_off)
+    )
     path = write_results(
         "ode",
         dict(
@@ -374,6 +399,7 @@ def main(argv=None):
             spring_loose=loose_rows,
             ensemble=result,
             stiff=stiff_rows,
+            one_off_call_s=one_off,
             reference_crossings=truth.tolist(),
         ),
         indent=1,

@@ -370,3 +370,94 @@ def test_vmap_over_initial_conditions_and_parameters_equals_single_solves():
         assert abs(float(batched_t[i]) - float(single_t)) <= 4 * eps(F64) * float(
             single_t
         )
+
+
+def test_no_interior_points_checks_step_ends_only():
+    """interior_points=0: events are checked at step ends (no touch search needs
+    three samples); a single crossing per step is still located to 1e-10."""
+    sol = ode.solve_ivp(
+        logistic,
+        (0.0, 2000.0),
+        jnp.array([0.5]),
+        events=LOGISTIC_HIT,
+        args=(0.01, 0.8),
+        interior_points=0,
+        **TIGHT,
+    )
+    truth = zoo.logistic_time(0.5, 0.8, 0.01)
+    assert int(sol.status) == 1
+    assert abs(float(sol.t_events[0][0]) - truth) <= EVENT_REL * truth
+
+
+def _growth(rate):
+    return lambda t, y: rate * y  # a new function object at every call
+
+
+def test_recreated_functions_reuse_the_compiled_solver():
+    """Functions from the same source with equal closures share one compiled
+    solver; a different closed-over value (or array) is a different function."""
+    from calculax.ode._cache import function_key
+
+    assert function_key(_growth(1.0)) == function_key(_growth(1.0))
+    assert hash(function_key(_growth(1.0))) == hash(function_key(_growth(1.0)))
+    assert function_key(_growth(1.0)) != function_key(_growth(2.0))
+    array = jnp.ones(1)
+    assert function_key(_growth(array)) == function_key(_growth(array))
+    assert function_key(_growth(array)) != function_key(_growth(jnp.ones(1)))
+    cache = ode._solve_ivp._solve._cached
+    before = cache._cache_size()
+    for t1 in (1.0, 2.0):
+        sol = ode.solve_ivp(_growth(0.5), (0.0, t1), jnp.array([1.0]), **TIGHT)
+        truth = np.exp(0.5 * t1)
+        assert abs(float(sol.y[-1, 0]) - truth) <= 100 * SOLVE_RTOL * truth
+    assert cache._cache_size() == before + 1
+
+
+def van_der_pol(t, u, mu):
+    return jnp.stack([u[1], mu * (1 - u[0] ** 2) * u[1] - u[0]])
+
+
+def robertson(t, y):
+    a, b, c = y
+    return jnp.stack(
+        [-0.04 * a + 1e4 * b * c, 0.04 * a - 1e4 * b * c - 3e7 * b**2, 3e7 * b**2]
+    )
+
+
+def spring(t, x, v):
+    f = jnp.sqrt(jnp.sum(x**2))
+    return (1 / f - 1) * 250 * x - jnp.array([0.0, 0.0, 10.0])
+
+
+@pytest.mark.parametrize(
+    "fun, t_span, y0, args, expected",
+    [
+        (van_der_pol, (0.0, 3000.0), jnp.array([2.0, 0.0]), (1000.0,), "Kvaerno5"),
+        (robertson, (0.0, 1e5), jnp.array([1.0, 0.0, 0.0]), (), "Kvaerno5"),
+        (relax, (0.0, 3.0), jnp.array([0.0]), (1e4,), "Kvaerno5"),
+        (van_der_pol, (0.0, 20.0), jnp.array([2.0, 0.0]), (1.0,), "Tsit5"),
+        (
+            ode.second_order(spring),
+            (0.0, 5.0),
+            (jnp.array([0.0, 0.0, 0.7]), jnp.array([0.1, 1.5, 0.0])),
+            (),
+            "Tsit5",
+        ),
+        (MECHANICS, (0.0, 20.0), (1.0, 0.0), (400.0, 0.0, 0.0), "Tsit5"),
+    ],
+)
+def test_auto_detects_stiffness_from_the_jacobian_at_the_start(
+    fun, t_span, y0, args, expected
+):
+    """Van der Pol mu = 1000 (-Re lambda = 3000 at (2, 0)), Robertson (0.04 over
+    1e5) and the relaxation (1e4 over 3) are stiff; Van der Pol mu = 1, the
+    spring (real eigenvalues +-10.3 over 5) and a fast oscillator (+-20i) not."""
+    from calculax.ode._methods import resolve_method, stiffness
+
+    y0 = jax.tree.map(jnp.asarray, y0)
+    index = stiffness(fun, t_span, y0, args)
+    assert resolve_method("auto", 1e-6, index) == expected
+    # Traced inputs cannot be inspected before compiling: the rtol rule alone.
+    seen = []
+    jax.jit(lambda y: seen.append(stiffness(fun, t_span, y, args)) or y)(y0)
+    assert seen == [None]

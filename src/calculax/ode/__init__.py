@@ -1,8 +1,8 @@
 """Ordinary differential equations with events: ``solve_ivp`` on diffrax's solvers.
 
 ``solve_ivp`` records every occurrence of each :class:`Event` (terminal or not, to a
-few ulp in ``t``), works under ``jit``/``vmap``/``jax.jacfwd``, and caches its
-compiled solver; ``find_time`` and ``second_order`` are conveniences on top.
+few ulp in ``t``), works under ``jit``/``vmap``/``jax.jacfwd``/``jax.grad``, and
+caches its compiled solver; ``find_time`` and ``second_order`` are conveniences on top.
 """
 
 from ._conveniences import find_time as find_time
@@ -12,3 +12,13 @@ from ._solution import DenseSolution as DenseSolution
 from ._solution import Solution as Solution
 from ._solution import Stats as Stats
 from ._solve_ivp import solve_ivp as solve_ivp
+
+__all__ = [
+    "DenseSolution",
+    "Event",
+    "Solution",
+    "Stats",
+    "find_time",
+    "second_order",
+    "solve_ivp",
+]

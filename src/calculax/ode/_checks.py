@@ -60,7 +60,8 @@ def check_fun_output(fun, t, y0, args) -> None:
     """``fun(t, y0, *args)`` must have ``y0``'s structure, shapes and dtypes."""
     out = jax.eval_shape(lambda: fun(t, y0, *args))
     expected = jax.tree.structure(y0)
-    if jax.tree.structure(out) != expected:
+    # jaxlib ships no stub for PyTreeDef, so mypy cannot type its `!=`.
+    if jax.tree.structure(out) != expected:  # type: ignore[operator]
         raise ValueError(
             f"solve_ivp: fun(t, y, *args) must return dy/dt with y's structure "
             f"{expected}, got {jax.tree.structure(out)}."

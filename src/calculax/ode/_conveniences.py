@@ -7,6 +7,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from ._cache import function_key
 from ._event import Event
 from ._solve_ivp import solve_ivp
 
@@ -14,17 +15,18 @@ __all__ = ["find_time", "second_order"]
 
 
 class _SecondOrder:
-    """``(t, (x, v), *args) -> (v, f(t, x, v, *args))``; equal for equal ``f``."""
+    """``(t, (x, v), *args) -> (v, f(t, x, v, *args))``; equal for equal ``f``
+    (``f`` compared as ``solve_ivp``'s cache does, see ``_cache.py``)."""
 
     def __init__(self, f: Callable):
-        self.f = f
+        self.f = function_key(f)
 
     def __call__(self, t, state, *args):
         x, v = state
         return v, self.f(t, x, v, *args)
 
     def __eq__(self, other):
-        return isinstance(other, _SecondOrder) and other.f is self.f
+        return isinstance(other, _SecondOrder) and other.f == self.f
 
     def __hash__(self):
         return hash((_SecondOrder, self.f))
@@ -35,8 +37,8 @@ def second_order(f: Callable) -> Callable:
 
     Returns ``fun(t, (x, v), *args) = (v, f(t, x, v, *args))``: the state is the pair
     ``(x, v)`` (any matching pytrees), so ``y0 = (x0, v0)``. ``second_order(f)`` is
-    equal (and hashes equal) to itself for the same ``f``, so repeated solves reuse
-    the compiled solver.
+    equal (and hashes equal) for the same ``f`` (or a re-created ``f`` from the same
+    source with equal closure), so repeated solves reuse the compiled solver.
 
     Args:
         f: ``f(t, x, v, *args) -> x''`` with ``x``'s structure.

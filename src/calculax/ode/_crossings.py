@@ -1,13 +1,29 @@
-"""Finding every event occurrence inside one accepted step, earliest first.
+"""Detecting event occurrences inside each accepted step, without locating them.
 
-Each event ``j`` keeps a reference point ``lo[j]`` in the step with value
-``g_lo[j]``: the step's start, or the right end of the bracket of its last located
-root. Its next occurrence is the first sample after ``lo[j]`` whose sign differs from
-``sign(g_lo[j])`` (a zero counts as different). The sign changes of all events are
-located in parallel with Chandrupatla's method; the earliest root wins, is recorded,
-and its event's reference moves just past it, so the same root is never found again.
-Where ``g_lo[j] == 0`` (an exact zero at the start of the solve, or a root hit
-exactly), the event is re-armed by the first nonzero sample without firing.
+The integration loop only *detects* and *books* occurrences; they are located after
+the loop (``_locate.py``). Under ``jax.vmap`` every branch of a loop body runs for
+every member, so a root find inside the loop would run, for the whole batch, in
+every step where any member has a crossing; detection is a fixed amount of
+vectorised work per step instead.
+
+Each event ``j`` is sampled at ``P`` times of the step (``grid_s``, values
+``grid_g[j]``). Its candidate occurrences are the ``P - 1`` intervals between
+samples and one touch (``_touches.py``):
+
+- interval ``i`` holds a crossing when :math:`g_i \\ne 0` and
+  :math:`\\operatorname{sign} g_{i+1} \\ne \\operatorname{sign} g_i` (arriving at an
+  exact zero counts; leaving one does not, so a root is never seen twice, and an
+  event that is exactly zero at :math:`t_0` does not fire there). A sign change
+  brackets an odd number of roots; the one located is the occurrence;
+- its direction is :math:`-\\operatorname{sign} g_i`; crossings in the other
+  direction than the event's ``direction`` are not occurrences.
+
+Occurrences are numbered per event in time order (a touch lies strictly inside a
+triple of samples without a sign change, so ordering by interval start and touch
+time is exact) and booked in the record slot ``counts + rank`` with the step's data
+(stored once per step that books anything). A terminal event that reaches its count
+stops the loop after the step; which of that step's occurrences come before the
+stop is decided after location.
 """
 
 from __future__ import annotations
@@ -15,14 +31,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+import diffrax
 import jax
 import jax.numpy as jnp
-from jax import lax
 
-from ._root import chandrupatla
 from ._touches import find_touches
 
-__all__ = ["Records", "StepView", "find_occurrences"]
+__all__ = ["Booked", "Items", "Records", "StepData", "StepView", "book", "candidates"]
 
 
 class StepView(NamedTuple):
@@ -32,7 +47,7 @@ class StepView(NamedTuple):
     s1: jax.Array
     y0: jax.Array
     y1: jax.Array
-    interpolation: object
+    interpolation: diffrax.AbstractLocalInterpolation
 
     def state(self, s):
         inside = self.interpolation.evaluate(s)
@@ -41,164 +56,156 @@ class StepView(NamedTuple):
         )
 
 
-class Records(NamedTuple):
-    """Occurrences so far: counts ``(E,)``, times ``(E, cap)``, states
-    ``(E, cap, n)``; whether and where a terminal event stopped the solve."""
+class StepData(NamedTuple):
+    """What locating an occurrence needs of its step: ends, states, the solver's
+    state at the start (for a fresh step to any time) and the interpolation
+    coefficients. Only ``s0, s1, y0`` are booked (``Booked``): the rest is
+    recomputed after the loop by the same step (far less carried data)."""
 
-    count: jax.Array
-    s: jax.Array
-    y: jax.Array
-    stopped: jax.Array
-    s_stop: jax.Array
-    y_stop: jax.Array
-
-
-class _Search(NamedTuple):
-    lo: jax.Array
-    g_lo: jax.Array
-    touch: jax.Array  # (E,) time of a touch not yet recorded, or inf
-    records: Records
+    s0: jax.Array
+    s1: jax.Array
+    y0: jax.Array
+    y1: jax.Array
+    solver_state: object
+    info: object
 
 
-def _arm(lo, g_lo, grid_s, grid_g):
-    """Move a reference with ``g == 0`` to the first nonzero sample after it."""
-    after = grid_s[None, :] > lo[:, None]
-    nonzero = after & (grid_g != 0)
-    first = jnp.argmax(nonzero, axis=1)
-    move = (g_lo == 0) & nonzero.any(axis=1)
-    rows = jnp.arange(lo.shape[0])
-    return (
-        jnp.where(move, grid_s[first], lo),
-        jnp.where(move, grid_g[rows, first], g_lo),
-    )
+class Booked(NamedTuple):
+    """A step as booked: its ends and starting state."""
+
+    s0: jax.Array
+    s1: jax.Array
+    y0: jax.Array
 
 
-def _brackets(lo, g_lo, grid_s, grid_g):
-    """Per event: is there a sign change after ``lo``, and its bracket ``[a, b]``."""
-    after = grid_s[None, :] > lo[:, None]
-    differ = after & (jnp.sign(grid_g) != jnp.sign(g_lo)[:, None])
-    differ = differ & (g_lo != 0)[:, None]
-    has = differ.any(axis=1)
-    m = jnp.argmax(differ, axis=1)
-    rows = jnp.arange(lo.shape[0])
-    prev = jnp.maximum(m - 1, 0)
-    use_lo = lo >= grid_s[prev]
-    a = jnp.where(use_lo, lo, grid_s[prev])
-    g_a = jnp.where(use_lo, g_lo, grid_g[rows, prev])
-    return has, a, g_a, grid_s[m], grid_g[rows, m]
+class Items(NamedTuple):
+    """Candidate occurrences of one step, ``(E, P)``: ``P - 1`` intervals, a touch.
 
-
-def _locate(view, g_all, has, a, g_a, b, g_b):
-    """Roots of every event with a bracket (others: ``inf``), on the interpolant."""
-    view = jax.tree.map(lax.stop_gradient, view)
-    eps = jnp.finfo(view.s0.dtype).eps
-    atol = eps * jnp.abs(view.s1 - view.s0)
-
-    def one(j, a, g_a, b, g_b):
-        def f(s):
-            return g_all(s, view.state(s))[j]
-
-        return chandrupatla(f, a, b, g_a, g_b, atol)
-
-    events = jnp.arange(a.shape[0])
-    g_b = jnp.where(has, g_b, 0)  # no bracket: returns at once
-    root, _, right, g_right, _ = jax.vmap(one)(events, a, g_a, b, g_b)
-    return jnp.where(has, root, jnp.inf), right, g_right
-
-
-def _polish(polish, g_one, s):
-    r"""Newton-correct the interpolant's root ``s`` on a fresh solver step.
-
-    The interpolant is less accurate than the steps (diffrax's Dopri8 interpolant
-    is ~1e-10 off at rtol 1e-12), so the state at ``s`` is recomputed by one step of
-    the method from the step's start, :math:`y_s`, and ``s`` is corrected by one
-    Newton step :math:`s^* = s - g(s, y_s) / (dg/ds)`, with
-    :math:`dg/ds = \partial_s g + \nabla_y g \cdot f(s, y_s)` held constant: its
-    tangent is then exactly the implicit-function-theorem one,
-    :math:`\dot s^* = -\dot g / (dg/ds)`, and the root finder's iterations are
-    never differentiated. The state is :math:`y^* = y_s + f(s, y_s)(s^* - s)`.
+    A crossing's bracket is ``[a, b]`` with values ``g_a``, ``g_b``; a touch has
+    ``a = b =`` its time. ``valid``: an occurrence of the event (direction
+    included); ``rank``: its number among the event's occurrences in the step.
     """
-    step_to, field = polish
-    s = lax.stop_gradient(s)
-    y_s = step_to(s)
-    f_s = field(s, y_s)
-    g, slope = jax.jvp(
-        lambda u, y: g_one(u, y),
-        (s, y_s),
-        (jnp.ones_like(s), f_s),
-    )
-    # Double-where: a grazing root has dg/ds = 0; it keeps the interpolant's time.
-    flat = slope == 0
-    slope = lax.stop_gradient(jnp.where(flat, 1, slope))
-    s_star = s - jnp.where(flat, 0, g / slope)
-    return s_star, y_s + f_s * (s_star - s)
+
+    a: jax.Array
+    b: jax.Array
+    g_a: jax.Array
+    g_b: jax.Array
+    touch: jax.Array
+    valid: jax.Array
+    rank: jax.Array
 
 
-def find_occurrences(
+class Records(NamedTuple):
+    """Booked occurrences: counts ``(E,)`` (exact, even past capacity), per slot
+    ``(E, cap)`` the bracket and its step (``Booked``, leaves ``(E, cap, ...)``),
+    whether a terminal count was reached, and the last accepted step with its
+    candidates and the counts before it."""
+
+    counts: jax.Array  # not `count`, which would shadow tuple.count
+    a: jax.Array
+    b: jax.Array
+    g_a: jax.Array
+    g_b: jax.Array
+    touch: jax.Array
+    steps: Booked
+    stopped: jax.Array
+    last: Items
+    last_step: Booked
+    last_count: jax.Array
+
+
+def _armed_start(s0, g0, grid_s, grid_g):
+    """Per event: ``s0``, or the first nonzero sample where ``g0 == 0``."""
+    nonzero = (grid_s[None, :] > s0) & (grid_g != 0)
+    first = jnp.argmax(nonzero, axis=1)
+    move = (g0 == 0) & nonzero.any(axis=1)
+    return jnp.where(move, grid_s[first], s0)
+
+
+def candidates(
     view: StepView,
     g_all: Callable,
-    g0: jax.Array,
     grid: tuple[jax.Array, jax.Array],
-    records: Records,
-    config: tuple[jax.Array, jax.Array, jax.Array],
-    polish: tuple[Callable, Callable],
+    direction: jax.Array,
     tolerance: Callable,
-) -> Records:
-    """Record every occurrence in the step, earliest first, until a terminal stop.
+) -> Items:
+    """The step's candidate occurrences (see the module docstring).
 
     ``grid`` is ``(grid_s, grid_g)``: the events ``(E, P)`` at the ``P`` sample
-    times (``grid_s[0] = s0`` with ``grid_g[:, 0] = g0``, ``grid_s[-1] = s1``).
-    ``config`` holds per-event ``direction``, terminal count (0: none), capacity.
-    ``polish`` is ``(step_to, field)``: ``step_to(s)`` takes one solver step from the
-    step's start to ``s``; ``field(s, y)`` is the vector field. ``tolerance(y)`` is
-    ``atol + rtol |y|`` (for touches, ``_touches.py``).
+    times (``grid_s[0] = s0``, ``grid_s[-1] = s1``); ``direction`` ``(E,)``;
+    ``tolerance(y)`` is ``atol + rtol |y|`` (for touches).
     """
     grid_s, grid_g = grid
-    direction, terminal, capacity = config
-    lo, g_lo = _arm(jnp.full_like(g0, view.s0), g0, grid_s, grid_g)
-    touch, touch_right, g_touch_right = find_touches(
-        view, g_all, lo, grid_s, grid_g, tolerance
+    e = grid_g.shape[0]
+    left, right = grid_g[:, :-1], grid_g[:, 1:]
+    going = -jnp.sign(left).astype(direction.dtype)
+    wanted = (direction[:, None] == 0) | (direction[:, None] == going)
+    crossing = (left != 0) & (jnp.sign(right) != jnp.sign(left)) & wanted
+    lo = _armed_start(view.s0, grid_g[:, 0], grid_s, grid_g)
+    touch_s = find_touches(view, g_all, lo, grid_s, grid_g, tolerance)
+    touch_ok = jnp.isfinite(touch_s) & (direction == 0)
+    starts = jnp.broadcast_to(grid_s[:-1], left.shape)
+    ends = jnp.broadcast_to(grid_s[1:], left.shape)
+    zero = jnp.zeros((e, 1), left.dtype)
+    a = jnp.concatenate([starts, touch_s[:, None]], axis=1)
+    valid = jnp.concatenate([crossing, touch_ok[:, None]], axis=1)
+    # Rank: valid candidates of the same event that come earlier (keys distinct).
+    earlier = valid[:, None, :] & (a[:, None, :] < a[:, :, None])
+    return Items(
+        a=a,
+        b=jnp.concatenate([ends, touch_s[:, None]], axis=1),
+        g_a=jnp.concatenate([left, zero], axis=1),
+        g_b=jnp.concatenate([right, zero], axis=1),
+        touch=jnp.concatenate(
+            [jnp.zeros(left.shape, bool), jnp.ones((e, 1), bool)], axis=1
+        ),
+        valid=valid,
+        rank=jnp.sum(earlier, axis=2).astype(jnp.int32),
     )
 
-    def cond(search):
-        has = _brackets(search.lo, search.g_lo, grid_s, grid_g)[0]
-        pending = jnp.isfinite(search.touch)
-        return (has.any() | pending.any()) & ~search.records.stopped
 
-    def body(search):
-        has, a, g_a, b, g_b = _brackets(search.lo, search.g_lo, grid_s, grid_g)
-        roots, right, g_right = _locate(view, g_all, has, a, g_a, b, g_b)
-        k = jnp.argmin(jnp.minimum(roots, search.touch))
-        is_touch = search.touch[k] < roots[k]
-        crossing = -jnp.sign(search.g_lo[k]).astype(direction.dtype)
-        matches = (direction[k] == 0) | ((direction[k] == crossing) & ~is_touch)
-        s_root, y_root = _polish(polish, lambda s, y: g_all(s, y)[k], roots[k])
-        s_touch = lax.stop_gradient(jnp.where(is_touch, search.touch[k], view.s0))
-        s_root = jnp.where(is_touch, s_touch, s_root)
-        y_root = jnp.where(is_touch, polish[0](s_touch), y_root)
-        records = _record(search.records, k, matches, s_root, y_root, capacity)
-        stop = matches & (terminal[k] > 0) & (records.count[k] >= terminal[k])
-        records = records._replace(
-            stopped=stop,
-            s_stop=jnp.where(stop, s_root, records.s_stop),
-            y_stop=jnp.where(stop, y_root, records.y_stop),
-        )
-        new_lo = jnp.where(is_touch, touch_right[k], right[k])
-        new_g = jnp.where(is_touch, g_touch_right[k], g_right[k])
-        lo = search.lo.at[k].set(new_lo)
-        g_lo = search.g_lo.at[k].set(new_g)
-        lo, g_lo = _arm(lo, g_lo, grid_s, grid_g)
-        touch = search.touch.at[k].set(jnp.where(is_touch, jnp.inf, search.touch[k]))
-        return _Search(lo, g_lo, touch, records)
+def book(
+    records: Records,
+    items: Items,
+    step: Booked,
+    accept: jax.Array,
+    config: tuple[jax.Array, jax.Array, jax.Array],
+) -> Records:
+    """Book an accepted step's occurrences: slot ``counts + rank`` while within the
+    event's capacity (bracket and step), the count always; note whether a terminal
+    count is reached. Writes are scatters that drop out-of-range slots, so nothing
+    larger than the written slots is copied."""
+    _, terminal, capacity = config
+    e, cap = records.a.shape
+    slot = records.counts[:, None] + items.rank
+    write = accept & items.valid & (slot < capacity[:, None])
+    rows = jnp.broadcast_to(jnp.arange(e)[:, None], slot.shape)
+    cols = jnp.where(write, slot, cap)  # out of range: dropped
 
-    init = _Search(lo, g_lo, touch, records)
-    return lax.while_loop(cond, body, init).records
+    def put(buf, x):
+        x = jnp.broadcast_to(x, (*slot.shape, *buf.shape[2:]))
+        return buf.at[rows, cols].set(x, mode="drop")
 
+    count = records.counts + jnp.where(accept, items.valid.sum(axis=1), 0)
+    stop = accept & jnp.any((terminal > 0) & (count >= terminal))
 
-def _record(records, k, matches, s_root, y_root, capacity):
-    count = records.count[k] + matches.astype(records.count.dtype)
-    slot = jnp.clip(count - 1, 0, records.s.shape[1] - 1)
-    write = matches & (count <= capacity[k])
-    s_new = records.s.at[k, slot].set(jnp.where(write, s_root, records.s[k, slot]))
-    y_new = records.y.at[k, slot].set(jnp.where(write, y_root, records.y[k, slot]))
-    return records._replace(count=records.count.at[k].set(count), s=s_new, y=y_new)
+    def keep(new, old):
+        return jnp.where(accept, new, old)
+
+    return Records(
+        counts=count.astype(records.counts.dtype),
+        a=put(records.a, items.a),
+        b=put(records.b, items.b),
+        g_a=put(records.g_a, items.g_a),
+        g_b=put(records.g_b, items.g_b),
+        touch=put(records.touch, items.touch),
+        steps=Booked(
+            put(records.steps.s0, step.s0),
+            put(records.steps.s1, step.s1),
+            put(records.steps.y0, step.y0[None, None]),
+        ),
+        stopped=records.stopped | stop,
+        last=jax.tree.map(keep, items, records.last),
+        last_step=jax.tree.map(keep, step, records.last_step),
+        last_count=keep(records.counts, records.last_count),
+    )

@@ -2,13 +2,15 @@
 
 Written around diffrax's ``solver.step`` and ``PIDController.adapt_step_size``
 rather than ``diffeqsolve`` because events must be *recorded* (every occurrence, with
-terminal counts) and located inside each accepted step as it is taken; a
-``diffeqsolve`` event can only stop the solve. Memory is bounded by the outputs asked
-for (``t_eval``, event capacities, dense output), not by the number of steps.
+terminal counts); a ``diffeqsolve`` event can only stop the solve. The loop detects
+and books occurrences (``_crossings.py``); they are located after it, all at once
+(``_locate.py``). Memory is bounded by the outputs asked for (``t_eval``, event
+capacities, dense output), not by the number of steps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import diffrax
@@ -16,7 +18,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._crossings import Records, StepView, find_occurrences
+from ._crossings import Booked, Items, Records, StepData, StepView, book, candidates
+from ._locate import Located, Method, locate_all
 
 __all__ = ["Problem", "integrate"]
 
@@ -31,7 +34,7 @@ class Problem(NamedTuple):
     s_start: jax.Array
     s_end: jax.Array
     y0: jax.Array
-    g_all: object  # (s, y) -> (E,), or None without events
+    g_all: Callable[[jax.Array, jax.Array], jax.Array] | None  # (s, y) -> (E,)
     event_config: tuple  # direction, terminal count, capacity: (E,) int arrays
     capacity: int
     teval_s: jax.Array | None
@@ -45,7 +48,7 @@ class _Carry(NamedTuple):
     s1: jax.Array
     y: jax.Array
     solver_state: object
-    controller_state: object
+    controller_state: tuple  # diffrax's PID state
     g0: jax.Array | None
     records: Records | None
     failed: jax.Array  # 0 or the negative status
@@ -55,6 +58,7 @@ class _Carry(NamedTuple):
     out_y: jax.Array | None
     dense_s: jax.Array | None
     dense_info: object
+    located: Located | None = None  # set by integrate, after the loop
 
 
 def _init(p: Problem) -> _Carry:
@@ -68,15 +72,7 @@ def _init(p: Problem) -> _Carry:
     g0 = records = out_y = dense_s = dense_info = None
     if p.g_all is not None:
         g0 = p.g_all(p.s_start, p.y0)
-        e = g0.shape[0]
-        records = Records(
-            count=jnp.zeros(e, int_),
-            s=jnp.full((e, p.capacity), jnp.nan, dtype),
-            y=jnp.full((e, p.capacity, n), jnp.nan, dtype),
-            stopped=jnp.asarray(False),
-            s_stop=p.s_end,
-            y_stop=p.y0,
-        )
+        records = _empty_records(p, g0.shape[0], s1)
     if p.teval_s is not None:
         out_y = jnp.full((p.teval_s.shape[0], n), jnp.nan, dtype)
     if p.dense:
@@ -109,12 +105,41 @@ def _init(p: Problem) -> _Carry:
     )
 
 
-def _grid(p: Problem, view: StepView, g0):
+def _empty_records(p: Problem, e: int, s1) -> Records:
+    """No occurrences; unused slots hold the first step (harmless to locate)."""
+    cap, n, dtype = p.capacity, p.y0.shape[0], p.y0.dtype
+    nan = jnp.full((e, cap), jnp.nan, dtype)
+    points = p.interior_points + 2
+    zeros = jnp.zeros((e, points), dtype)
+    no = jnp.zeros((e, points), bool)
+    last = Items(zeros, zeros, zeros, zeros, no, no, jnp.zeros((e, points), jnp.int32))
+    first = Booked(p.s_start, s1, p.y0)
+    count = jnp.zeros(e, jnp.int32)
+    return Records(
+        counts=count,
+        a=nan,
+        b=nan,
+        g_a=nan,
+        g_b=nan,
+        touch=jnp.zeros((e, cap), bool),
+        steps=Booked(
+            jnp.full((e, cap), p.s_start, dtype),
+            jnp.full((e, cap), s1, dtype),
+            jnp.broadcast_to(p.y0, (e, cap, n)),
+        ),
+        stopped=jnp.asarray(False),
+        last=last,
+        last_step=first,
+        last_count=count,
+    )
+
+
+def _grid(p: Problem, g_all: Callable, view: StepView, g0):
     """Event values at the step's ends (exact states) and interior points."""
     fractions = jnp.linspace(0, 1, p.interior_points + 2, dtype=view.s0.dtype)[1:-1]
     inner_s = view.s0 + fractions * (view.s1 - view.s0)
-    inner_g = jax.vmap(lambda s: p.g_all(s, view.interpolation.evaluate(s)))(inner_s)
-    g1 = p.g_all(view.s1, view.y1)
+    inner_g = jax.vmap(lambda s: g_all(s, view.interpolation.evaluate(s)))(inner_s)
+    g1 = g_all(view.s1, view.y1)
     grid_s = jnp.concatenate([view.s0[None], inner_s, view.s1[None]])
     grid_g = jnp.concatenate([g0[:, None], inner_g.T, g1[:, None]], axis=1)
     return grid_s, grid_g, g1
@@ -140,6 +165,9 @@ def _adapt(p: Problem, floor, c: _Carry, y1, y_error, solver_result):
     """Accept or reject; the next step (clipped to the end, as diffrax does); a
     failure status when the step size collapses (-2 if the state went non-finite)."""
     y_error = jnp.where(jnp.isnan(y_error), jnp.inf, y_error)
+    error_order = p.solver.error_order(p.term)
+    if error_order is None:  # as diffrax's PIDController would (not for METHODS)
+        raise ValueError(f"solve_ivp: {type(p.solver).__name__} has no error order")
     accept, next_s0, next_s1, _, controller_state, _ = p.controller.adapt_step_size(
         c.s0,
         c.s1,
@@ -147,7 +175,7 @@ def _adapt(p: Problem, floor, c: _Carry, y1, y_error, solver_result):
         y1,
         p.args,
         y_error,
-        p.solver.error_order(p.term),
+        error_order,
         c.controller_state,
     )
     next_s0 = jnp.minimum(next_s0, p.s_end)
@@ -166,7 +194,7 @@ def _adapt(p: Problem, floor, c: _Carry, y1, y_error, solver_result):
 
 def _store_dense(p: Problem, c: _Carry, accept, info):
     """Append an accepted step's end and interpolation coefficients."""
-    if not p.dense:
+    if c.dense_s is None:  # not p.dense
         return c.dense_s, c.dense_info
     slot = jnp.where(accept, c.n_accepted, p.max_steps)  # out of range: dropped
     dense_s = c.dense_s.at[slot + 1].set(c.s1, mode="drop")
@@ -176,13 +204,22 @@ def _store_dense(p: Problem, c: _Carry, accept, info):
     return dense_s, dense_info
 
 
-def _body(p: Problem, floor, c: _Carry) -> _Carry:
+def _body(p: Problem, floor, c: _Carry, active) -> _Carry:
+    """One attempted step; a no-op where ``active`` is false (buffers are written
+    only by scatters that then drop, so no buffer is copied)."""
     y1, y_error, info, solver_state, solver_result = p.solver.step(
         p.term, c.s0, c.s1, c.y, p.args, c.solver_state, False
     )
     accept, next_s0, next_s1, controller_state, failed = _adapt(
         p, floor, c, y1, y_error, solver_result
     )
+    accept = accept & active
+    next_s0 = jnp.where(active, next_s0, c.s0)
+    next_s1 = jnp.where(active, next_s1, c.s1)
+    controller_state = jax.tree.map(
+        lambda a, b: jnp.where(active, a, b), controller_state, c.controller_state
+    )
+    failed = jnp.where(active, failed, c.failed)
     view = StepView(
         c.s0, c.s1, c.y, y1, p.solver.interpolation_cls(t0=c.s0, t1=c.s1, **info)
     )
@@ -192,35 +229,22 @@ def _body(p: Problem, floor, c: _Carry) -> _Carry:
         y = p.solver.step(p.term, c.s0, s, c.y, p.args, c.solver_state, False)[0]
         return jnp.where(s == c.s1, y1, jnp.where(s == c.s0, c.y, y))
 
-    def field(s, y):
-        return p.term.vf(s, y, p.args)
-
     def tolerance(y):
         return p.controller.atol + p.controller.rtol * jnp.abs(y)
 
-    end, g1, records = c.s1, c.g0, c.records
+    g1, records = c.g0, c.records
     if p.g_all is not None:
-
-        def events():
-            grid_s, grid_g, g1_new = _grid(p, view, c.g0)
-            found = find_occurrences(
-                view,
-                p.g_all,
-                c.g0,
-                (grid_s, grid_g),
-                c.records,
-                p.event_config,
-                (step_to, field),
-                tolerance,
-            )
-            return found, g1_new
-
-        # Only accepted steps are searched (a select under vmap).
-        records, g1 = lax.cond(accept, events, lambda: (c.records, c.g0))
-        end = jnp.where(records.stopped, records.s_stop, c.s1)
+        assert c.g0 is not None and c.records is not None  # set with g_all (_init)
+        grid_s, grid_g, g1_new = _grid(p, p.g_all, view, c.g0)
+        items = candidates(
+            view, p.g_all, (grid_s, grid_g), p.event_config[0], tolerance
+        )
+        step = Booked(c.s0, c.s1, c.y)
+        records = book(c.records, items, step, accept, p.event_config)
+        g1 = jnp.where(accept, g1_new, c.g0)
     out_index, out_y = c.out_index, c.out_y
     if p.teval_s is not None:
-        out_index, out_y = _fill_outputs(p, step_to, end, c.out_index, c.out_y, accept)
+        out_index, out_y = _fill_outputs(p, step_to, c.s1, c.out_index, c.out_y, accept)
     dense_s, dense_info = _store_dense(p, c, accept, info)
 
     def keep(a, b):
@@ -235,7 +259,7 @@ def _body(p: Problem, floor, c: _Carry) -> _Carry:
         g0=g1,
         records=records,
         failed=failed.astype(jnp.int32),
-        n_steps=c.n_steps + 1,
+        n_steps=c.n_steps + active.astype(jnp.int32),
         n_accepted=c.n_accepted + accept.astype(jnp.int32),
         out_index=out_index,
         out_y=out_y,
@@ -244,15 +268,60 @@ def _body(p: Problem, floor, c: _Carry) -> _Carry:
     )
 
 
+# Attempted steps per iteration of the while loop. Under ``jax.vmap`` a while loop
+# whose condition differs between members selects, after every iteration, between
+# the old and the new carry of each member (a copy of every buffer); several masked
+# steps per iteration (``_body`` is a no-op where inactive) make that rarer, but the
+# nested loop costs ~10% more compile time and showed no clear gain on the spring
+# ensemble (booked records are small), so one step it is.
+_STEPS_PER_ITERATION = 1
+
+
 def integrate(p: Problem) -> _Carry:
     """Run the loop; return the final carry (see ``_Carry``)."""
     eps = jnp.finfo(p.s_end.dtype).eps
     floor = p.s_end - 100 * eps * jnp.abs(p.s_end)
 
-    def cond(c: _Carry):
+    def going(c: _Carry):
         going = (c.s0 < p.s_end) & (c.failed == 0) & (c.n_steps < p.max_steps)
         if c.records is not None:
             going = going & ~c.records.stopped
         return going
 
-    return lax.while_loop(cond, lambda c: _body(p, floor, c), _init(p))
+    def steps(c: _Carry):
+        if _STEPS_PER_ITERATION == 1:
+            return _body(p, floor, c, jnp.asarray(True))
+        return lax.fori_loop(
+            0, _STEPS_PER_ITERATION, lambda _, c: _body(p, floor, c, going(c)), c
+        )
+
+    c = lax.while_loop(going, steps, _init(p))
+    if c.records is None or p.g_all is None:  # no events (both None then)
+        return c
+    located = locate_all(c.records, p.event_config, _method(p, p.g_all))
+    out_y = c.out_y
+    if p.teval_s is not None and out_y is not None:  # (both or neither: _init)
+        # a terminal stop inside the last step
+        after = located.stopped & (p.teval_s > located.s_stop)
+        out_y = jnp.where(after[:, None], jnp.nan, out_y)
+    return c._replace(located=located, out_y=out_y)
+
+
+def _method(p: Problem, g_all: Callable) -> Method:
+    def step_to(data: StepData, s):
+        y = p.solver.step(
+            p.term, data.s0, s, data.y0, p.args, data.solver_state, False
+        )[0]
+        return jnp.where(s == data.s1, data.y1, jnp.where(s == data.s0, data.y0, y))
+
+    def field(s, y):
+        return p.term.vf(s, y, p.args)
+
+    def restep(step: Booked) -> StepData:
+        state = p.solver.init(p.term, step.s0, step.s1, step.y0, p.args)
+        y1, _, info, _, _ = p.solver.step(
+            p.term, step.s0, step.s1, step.y0, p.args, state, False
+        )
+        return StepData(step.s0, step.s1, step.y0, y1, state, info)
+
+    return Method(g_all, field, restep, step_to, p.solver.interpolation_cls)

@@ -58,8 +58,9 @@ def chandrupatla(
         lower,
         f_lower,
         jnp.asarray(0.5, lower.dtype),
+        f_upper == 0,
+        jnp.asarray(0, jnp.int32),
     )
-    init = (*init, f_upper == 0, jnp.asarray(0, jnp.int32))
 
     def cond(state):
         *_, done, k = state

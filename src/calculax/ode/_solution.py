@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -48,8 +50,8 @@ class DenseSolution(eqx.Module):
     infos: object
     direction: jax.Array
     s_final: jax.Array
-    unravel: object = eqx.field(static=True)
-    interpolation_cls: object = eqx.field(static=True)
+    unravel: Callable = eqx.field(static=True)
+    interpolation_cls: Callable = eqx.field(static=True)
 
     def __call__(self, t) -> object:
         """State at time(s) ``t`` (scalar or 1-D); leading axis as ``t``'s."""

@@ -12,10 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from ._cache import function_key
 from ._checks import as_events, check_event_outputs, check_fun_output, state_dtype
 from ._event import Event
 from ._loop import Problem, integrate
-from ._methods import METHODS, make_solver, resolve_method
+from ._methods import METHODS, make_solver, resolve_method, stiffness
+from ._reverse import reverse_mode_ready
 from ._solution import STATUS, DenseSolution, Solution, Stats
 
 __all__ = ["solve_ivp"]
@@ -53,38 +55,58 @@ def solve_ivp(
     the local error estimate below :math:`\text{atol} + \text{rtol}\,|y|` (RMS norm).
     In every accepted step each event function :math:`g_k(t, y(t))` is evaluated at
     the step's ends and at ``interior_points`` equally spaced points of the step's
-    interpolant; each sign change (or arrival at an exact zero) is then located on
-    the interpolant with Chandrupatla's bracketing method to
-    :math:`|\Delta t| \le 2(2\epsilon|t| + \epsilon h)`, earliest first across all
-    events, and polished by one Newton step on a fresh step of the method from the
-    step's start (the interpolant is less accurate than the steps), which also gives
-    the event state. Where :math:`|g|` dips to within the solver's accuracy of 0
-    between samples without a sign change, a *touch* is recorded (``direction=0``
-    events only; see ``_touches.py``). See :class:`Event` for the rule at
-    :math:`t_0` and for direction and terminal counts.
+    interpolant; each sign change (or arrival at an exact zero) is booked with its
+    step, in time order per event (``_crossings.py``). After the loop all booked
+    occurrences are located at once (``_locate.py``) on their steps' interpolants
+    with Chandrupatla's bracketing method to
+    :math:`|\Delta t| \le 2(2\epsilon|t| + \epsilon h)` and polished by one Newton
+    step on a fresh step of the method from the step's start (the interpolant is
+    less accurate than the steps), which also gives the event state; in the step
+    where a terminal event reaches its count, the earliest terminal occurrence
+    stops the solve and later ones are dropped. Where :math:`|g|` dips to within
+    the solver's accuracy of 0 between samples without a sign change, a *touch* is
+    recorded (``direction=0`` events only; see ``_touches.py``). See
+    :class:`Event` for the rule at :math:`t_0` and for direction and terminal
+    counts.
 
     Outputs: states at ``t_eval`` are computed by one step of the method from the
     enclosing step's start (as accurate as the steps); ``sol(t)`` is diffrax's
     interpolant (for Dopri8 about ``rtol**(7/9)`` relative, 5e-10 at rtol 1e-12).
 
-    Derivatives: forward mode (``jax.jvp``, ``jax.jacfwd``) through the whole
-    solve; event times carry the implicit-function-theorem tangent
+    Derivatives: ``jax.jvp``/``jax.jacfwd`` and ``jax.grad``/``jax.vjp``/
+    ``jax.jacrev`` of every floating output (event times and states, ``y``,
+    ``t_final``, ``sol``) in ``t_span``, ``y0``, floating ``args``, ``t_eval``,
+    ``rtol``/``atol``. Event times carry the implicit-function-theorem tangent
     :math:`\dot t^* = -\dot g / (dg/dt)` at the root (the root finder is never
-    differentiated). Reverse mode (``jax.grad``) is not supported (the loop is a
-    ``lax.while_loop``); use ``jax.jacfwd``.
+    differentiated). The loop is a ``lax.while_loop``, which JAX cannot transpose,
+    so the solve is a ``custom_jvp`` whose tangent is :math:`J\,\dot x`, with
+    :math:`J` the Jacobian in the :math:`m` scalar inputs whose tangent is not a
+    symbolic zero, computed by forward mode (one loop carrying :math:`m`
+    tangents; ``_reverse.py``). That product is transposable, so reverse mode
+    works, at the cost of :math:`m` forward tangents (an explicit zero tangent,
+    e.g. ``jnp.zeros_like(x)`` in ``jax.jvp``, still counts): meant for small
+    states and few parameters, not an adjoint method.
 
     Compiled solvers are cached per ``(fun, events, structure and dtype of the
-    inputs, options)``: calls that reuse the same function objects and shapes do not
-    recompile, whatever the values of ``t_span``, ``y0``, ``args``, ``rtol``,
-    ``atol`` and ``t_eval``.
+    inputs, options)``: calls with the same functions and shapes do not recompile,
+    whatever the values of ``t_span``, ``y0``, ``args``, ``rtol``, ``atol``,
+    ``t_eval``, event directions and terminal counts. Plain Python functions count
+    as the same when they come from the same source with equal closures and
+    defaults (a ``lambda`` re-created at every call reuses the compiled solver;
+    closed-over arrays compare by identity, so pass changing values in ``args``).
 
     Args:
         fun: ``fun(t, y, *args) -> dy/dt`` with ``y``'s structure and dtype.
         t_span: ``(t0, t1)``; ``t1 < t0`` integrates backwards.
         y0: initial state, an array or a pytree of arrays (integers are promoted).
-        method: ``"auto"`` (``"Dopri8"`` when ``rtol < 1e-8``, else ``"Tsit5"``;
-            no stiffness detection), ``"Tsit5"``, ``"Dopri5"``, ``"Dopri8"``, or
-            ``"Kvaerno5"`` for stiff problems.
+        method: ``"auto"``, ``"Tsit5"``, ``"Dopri5"``, ``"Dopri8"``, or
+            ``"Kvaerno5"`` for stiff problems. ``"auto"`` takes ``"Kvaerno5"``
+            when the Jacobian at :math:`(t_0, y_0)` has an eigenvalue with
+            :math:`-\mathrm{Re}\,\lambda\,|t_1 - t_0| > 10^3` (stiff: an explicit
+            method would need hundreds of steps for stability alone; checked
+            only at the start and only with concrete inputs, not under
+            ``jit``/``vmap``), else ``"Dopri8"`` when ``rtol < 1e-8``, else
+            ``"Tsit5"``.
         rtol, atol: local error tolerances, ``atol + rtol * |y|``.
         events: an :class:`Event`, a callable ``g(t, y, *args)`` (SciPy's
             ``terminal``/``direction`` attributes are read) or a sequence of them.
@@ -146,7 +168,11 @@ def solve_ivp(
         )
     dtype = state_dtype(y0)
     y0 = jax.tree.map(lambda x: jnp.asarray(x, dtype), y0)
-    method = resolve_method(method, _concrete_tolerance(rtol, method))
+    stiff_index = None
+    if method == "auto":
+        check_fun_output(fun, jnp.asarray(t_span[0], dtype), y0, args)
+        stiff_index = stiffness(function_key(fun), t_span, y0, args)
+    method = resolve_method(method, _concrete_tolerance(rtol, method), stiff_index)
     if t_eval is not None:
         t_eval = jnp.asarray(t_eval, dtype)
         if t_eval.ndim != 1:
@@ -176,8 +202,9 @@ def solve_ivp(
         config,
         jnp.asarray(max_steps, jnp.int32),
     )
-    shapes = (tuple(e.fn for e in events), tuple(e.max_events for e in events))
-    return _solve(fun, shapes, dynamic, options)
+    fns = tuple(function_key(e.fn) for e in events)
+    shapes = (fns, tuple(e.max_events for e in events))
+    return _solve(function_key(fun), shapes, dynamic, options)
 
 
 def _concrete_tolerance(rtol, method: str) -> float:
@@ -201,10 +228,32 @@ def _floats_to_arrays(tree):
 def _solve(fun, events, dynamic, options: _Options) -> Solution:
     t_span, y0, args, rtol, atol, t_eval, config, max_steps = dynamic
     fns, capacities = events
-    t0, t1 = t_span[0], t_span[1]
+    t0 = t_span[0]
     check_fun_output(fun, t0, y0, args)
     check_event_outputs(fns, t0, y0, args)
     t_span, y0, rtol, atol, t_eval = _check_values(t_span, y0, rtol, atol, t_eval)
+    # Every traced input is an explicit argument of the custom_jvp (its rule must
+    # not close over tracers); Python values in args stay static.
+    array_args, static_args = eqx.partition(args, eqx.is_array)
+
+    def run(t_span, y0, array_args, rtol, atol, t_eval, config, max_steps):
+        args = eqx.combine(array_args, static_args)
+        static = (fun, fns, capacities, config, max_steps, options)
+        return _run(static, t_span, y0, args, rtol, atol, t_eval)
+
+    # jax.grad needs a transposable rule: J @ tangent, J by jacfwd (_reverse.py).
+    solution = reverse_mode_ready(run)(
+        t_span, y0, array_args, rtol, atol, t_eval, config, max_steps
+    )
+    if options.throw:
+        solution = _raise_on_failure(solution)
+    return solution
+
+
+def _run(static, t_span, y0, args, rtol, atol, t_eval) -> Solution:
+    """The solve proper: build the :class:`Problem`, integrate, assemble."""
+    fun, fns, capacities, config, max_steps, options = static
+    t0, t1 = t_span[0], t_span[1]
     flat0, unravel = ravel_pytree(y0)
     d = jnp.where(t1 >= t0, 1, -1).astype(flat0.dtype)
 
@@ -235,12 +284,7 @@ def _solve(fun, events, dynamic, options: _Options) -> Solution:
         interior_points=options.interior_points,
     )
     carry = integrate(problem)
-    solution = _assemble(
-        problem, carry, capacities, unravel, d, t_span, t_eval, options
-    )
-    if options.throw:
-        solution = _raise_on_failure(solution)
-    return solution
+    return _assemble(problem, carry, capacities, unravel, d, t_span, t_eval, options)
 
 
 def _check_values(t_span, y0, rtol, atol, t_eval):
@@ -271,20 +315,20 @@ def _check_values(t_span, y0, rtol, atol, t_eval):
 
 
 def _assemble(p: Problem, c, capacities, unravel, d, t_span, t_eval, options):
-    stopped = jnp.asarray(False) if c.records is None else c.records.stopped
-    s_final = c.s0 if c.records is None else jnp.where(stopped, c.records.s_stop, c.s0)
-    y_final = c.y if c.records is None else jnp.where(stopped, c.records.y_stop, c.y)
+    stopped = jnp.asarray(False) if c.located is None else c.located.stopped
+    s_final = c.s0 if c.located is None else jnp.where(stopped, c.located.s_stop, c.s0)
+    y_final = c.y if c.located is None else jnp.where(stopped, c.located.y_stop, c.y)
     status = jnp.where(
         c.failed < 0, c.failed, jnp.where(stopped, 1, jnp.where(c.s0 < p.s_end, -3, 0))
     )
     t_events, y_events, n_events = (), (), jnp.zeros(0, jnp.int32)
     if capacities:
-        n_events = c.records.count
+        n_events = c.located.counts
         overflow = jnp.any(n_events > p.event_config[2])
         status = jnp.where((status >= 0) & overflow, -4, status)
-        t_events = tuple(d * c.records.s[k, :cap] for k, cap in enumerate(capacities))
+        t_events = tuple(d * c.located.s[k, :cap] for k, cap in enumerate(capacities))
         y_events = tuple(
-            jax.vmap(unravel)(c.records.y[k, :cap]) for k, cap in enumerate(capacities)
+            jax.vmap(unravel)(c.located.y[k, :cap]) for k, cap in enumerate(capacities)
         )
     if t_eval is None:
         t = jnp.stack([t_span[0], d * s_final])
@@ -317,6 +361,8 @@ def _assemble(p: Problem, c, capacities, unravel, d, t_span, t_eval, options):
 
 def _stats(p: Problem, c, method: str) -> Stats:
     tableau = METHODS[method][0].tableau
+    if not isinstance(tableau, diffrax.ButcherTableau):  # a multi-tableau (IMEX) pair
+        raise TypeError(f"solve_ivp: no stage count for method {method!r}")
     per_step = tableau.num_stages - int(tableau.fsal)
     return Stats(
         n_steps=c.n_steps,

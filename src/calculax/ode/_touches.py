@@ -25,8 +25,10 @@ _ITERATIONS = 8  # superlinear from a quarter step: ample
 
 
 def find_touches(view, g_all: Callable, lo, grid_s, grid_g, tolerance: Callable):
-    """Per event: the first touch after ``lo`` (``inf`` if none), and the right end
-    of its sample triple with ``g`` there (where the event's reference moves)."""
+    """Per event ``(E,)``: the time of the first touch after ``lo``, ``inf`` if none
+    (and always with fewer than three samples)."""
+    if grid_s.shape[0] < 3:
+        return jnp.full_like(lo, jnp.inf)
     left, mid, right = grid_g[:, :-2], grid_g[:, 1:-1], grid_g[:, 2:]
     sign = jnp.sign(mid)
     same = (jnp.sign(left) == sign) & (jnp.sign(right) == sign) & (sign != 0)
@@ -51,16 +53,15 @@ def find_touches(view, g_all: Callable, lo, grid_s, grid_g, tolerance: Callable)
         within = jnp.abs(g_m) <= jnp.sum(jnp.abs(grad) * tolerance(y_m))
         return jnp.where(has & within, m, jnp.inf)
 
-    b = grid_s[i + 2]
-    operands = (rows, grid_s[i], grid_s[i + 1], b, left[rows, i], mid[rows, i])
-    operands = (*operands, right[rows, i], has)
+    brackets = (grid_s[i], grid_s[i + 1], grid_s[i + 2])
+    values = (left[rows, i], mid[rows, i], right[rows, i])
+    operands = (rows, *brackets, *values, has)
     # Most steps have no candidate: skip the refinement (a select under vmap).
-    touch = lax.cond(
+    return lax.cond(
         has.any(),
         lambda: jax.vmap(one)(*operands),
         lambda: jnp.full_like(lo, jnp.inf),
     )
-    return touch, b, grid_g[rows, i + 2]
 
 
 def _parabolic_step(f, a, m, b, fa, fm, fb):
