@@ -33,3 +33,4 @@ def _doctests_in_default_precision(request):
         yield
     finally:
         jax.config.update("jax_enable_x64", True)
+        jax.clear_caches()  # see tests/helpers.py: default_precision

@@ -32,6 +32,7 @@ in ``[tiny(d), max(d)]`` (normal numbers: XLA on CPU flushes subnormals to zero)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -380,3 +381,20 @@ def partial_orders(arity: int, order: int) -> list[tuple[int, ...]]:
         for combo in itertools.product(range(order + 1), repeat=arity)
         if sum(combo) == order
     ]
+
+
+@contextlib.contextmanager
+def default_precision():
+    """Run the body in JAX's default 32-bit mode, as a user's script runs.
+
+    On leaving, JAX's caches are cleared: a quadax integral traced in 32-bit mode
+    leaves a cached trace that later 64-bit calls in the same process reuse (they
+    come out with float32 accuracy and status ``roundoff``; README, Known
+    limitations), so a 64-bit test running after this one on the same worker would
+    see it.
+    """
+    try:
+        with jax.enable_x64(False):
+            yield
+    finally:
+        jax.clear_caches()

@@ -1,10 +1,13 @@
 """The ``calculax`` command line: the tour runs, prints its table, writes its figure."""
 
-import contextlib
-import io
 import math
+import os
 import re
 import shlex
+import subprocess
+import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,12 +18,78 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def tour(tmp_path_factory):
+def wheel(tmp_path_factory):
+    """The wheel and sdist of this tree, built as a release is, installed in a venv.
+
+    ``python -m build --no-isolation`` (hatchling from the test extra, so nothing is
+    downloaded) writes both; the wheel goes into a fresh venv made with
+    ``--system-site-packages --without-pip`` (JAX and the other dependencies come
+    from the environment running the tests, not from the network) by this
+    environment's ``pip --python VENV install --no-deps --ignore-installed`` (the
+    editable calculax of the environment must not satisfy the requirement).
+    Returns ``(dist folder, venv's bin folder)``.
+    """
+    root = tmp_path_factory.mktemp("wheel")
+    dist, venv = root / "dist", root / "venv"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    build = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist)]
+    subprocess.run(build + [str(ROOT)], check=True, capture_output=True, env=env)
+    make = [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip"]
+    subprocess.run(make + [str(venv)], check=True, env=env)
+    (whl,) = dist.glob("calculax-*.whl")
+    pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
+    pip += ["install", "--no-deps", "--ignore-installed", "--no-index", "--quiet"]
+    pip += [str(whl)]
+    subprocess.run(pip, check=True, capture_output=True, env=env, cwd=root)
+    return dist, venv / "bin"
+
+
+@pytest.fixture(scope="module")
+def tour(wheel, tmp_path_factory):
+    """``calculax tour`` run by the console script that the built wheel installed."""
+    _, bin_dir = wheel
     out = tmp_path_factory.mktemp("tour") / "figures"  # created by the tour
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        status = main(["tour", "--out", out])
-    return status, stdout.getvalue(), out
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [str(bin_dir / "calculax"), "tour", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=out.parent,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"calculax tour failed:\n{done.stderr[-3000:]}")
+    return done.returncode, done.stdout, out
+
+
+FIND_SPEC = "import importlib.util as u; print(u.find_spec('calculax').origin)"
+
+
+def test_the_wheel_is_what_the_venv_imports(wheel):
+    dist, bin_dir = wheel
+    where = subprocess.run(
+        [str(bin_dir / "python"), "-c", FIND_SPEC],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=dist,
+    ).stdout.strip()
+    assert Path(where).is_relative_to(bin_dir.parent), where
+
+
+def test_the_wheel_and_sdist_hold_the_package(wheel):
+    dist, _ = wheel
+    (whl,) = dist.glob("calculax-*.whl")
+    (sdist,) = dist.glob("calculax-*.tar.gz")
+    with zipfile.ZipFile(whl) as archive:
+        names = set(archive.namelist())
+    for name in ("calculax/py.typed", "calculax/_tour/_run.py", "calculax/cli.py"):
+        assert name in names
+    assert any(n.endswith("entry_points.txt") for n in names)
+    with tarfile.open(sdist) as archive:
+        names = {m.name.split("/", 1)[-1] for m in archive.getmembers()}
+    for name in ("pyproject.toml", "README.md", "src/calculax/py.typed"):
+        assert name in names
 
 
 def _row(table: str, order: str, method: str) -> list[str]:

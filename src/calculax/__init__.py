@@ -18,6 +18,8 @@ range, and the calculus built on them:
 - ``calculax.ode``: ``solve_ivp`` with events that find every crossing.
 """
 
+from importlib import metadata as _metadata
+
 from . import audit as audit
 from . import curvature as curvature
 from . import derivatives as derivatives
@@ -42,4 +44,32 @@ from .entropy import entropy_from_samples as entropy_from_samples
 from .entropy import kl_divergence as kl_divergence
 from .ode import solve_ivp as solve_ivp
 
-__version__ = "0.1.0"
+try:
+    __version__: str = _metadata.version("calculax")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "audit",
+    "check_derivative",
+    "cross_entropy",
+    "curvature",
+    "custom_derivative",
+    "derivative",
+    "derivatives",
+    "entropy",
+    "entropy_from_samples",
+    "explain",
+    "hessian",
+    "hvp",
+    "integrate",
+    "jacobian",
+    "kl_divergence",
+    "mixed",
+    "mixed_hvp",
+    "numpy",
+    "ode",
+    "solve_ivp",
+    "stabilize",
+    "vhp",
+]

@@ -30,6 +30,7 @@ import os
 import sys
 import types
 from collections.abc import Callable
+from typing import NoReturn
 
 import jax.numpy as jnp
 
@@ -248,7 +249,7 @@ def _check_name(name: str, node: ast.AST) -> None:
         _reject(node, f"the dunder name {name!r}")
 
 
-def _reject(node: ast.AST, what: str) -> None:
+def _reject(node: ast.AST, what: str) -> NoReturn:
     column = getattr(node, "col_offset", -1) + 1
     raise ExpressionError(f"not allowed in an expression: {what} at column {column}")
 

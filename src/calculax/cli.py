@@ -287,7 +287,7 @@ def _audit(args) -> None:
     from .audit import audit
 
     function, names, wrt, values = _function(args)
-    tie = []
+    tie: list[int] = []
     for item in args.tie:
         pair = [_index(names, n, "--tie") for n in _pair(item, "--tie")]
         if wrt not in pair:

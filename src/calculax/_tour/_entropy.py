@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import jax.numpy as jnp
 import mpmath as mp
@@ -117,7 +117,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         f"  {'distribution':<24}{'truth':>14}{'generic quad':>18}"
         f"{'.entropy()':>18}{'calculax':>18}\n"
     )
-    rows = {}
+    rows: dict[str, dict[str, Any]] = {}
     for name, shapes, scale, closed in CASES:
         dist = getattr(scipy.stats, name)(*shapes, scale=scale)
         truth = _truth(shapes, scale, closed)

@@ -14,7 +14,7 @@ Event times need float64 (the answers are quoted to 12 digits): the chapter runs
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 import jax
 import jax.numpy as jnp
@@ -100,7 +100,10 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         x, v = (np.asarray(a)[:n] for a in sol.y_events[0])
         rising = np.sum(x * v, axis=1) > 0  # dF/dt = x . v / F
         grid = np.linspace(0.0, T_END, 2001)
-        f_grid = np.sqrt(np.sum(np.asarray(sol.sol(grid)[0]) ** 2, axis=1))
+        if sol.sol is None:  # dense_output=True above: never
+            raise RuntimeError("solve_ivp returned no dense output")
+        positions = cast(tuple, sol.sol(grid))[0]  # the state is the pair (x, v)
+        f_grid = np.sqrt(np.sum(np.asarray(positions) ** 2, axis=1))
     truth = 100 * np.log(4.0)
     stream.write(
         f"  1. dy/dt = 0.01 y (1 - y), y(0) = 0.5: y = 0.8 at t = {t_logistic:.12f}"

@@ -11,6 +11,7 @@ in float32), truth from the closed forms in ``mpmath`` at 50 digits.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -39,9 +40,9 @@ def _stable(a, b):
     return -cnp.divide(a, b)
 
 
-def _derivatives() -> dict[tuple[str, int], jax.stages.Wrapped]:
+def _derivatives() -> dict[tuple[str, int], Callable[..., jax.Array]]:
     """``jit(vmap(d^k f / db^k))`` for each method and order, built once."""
-    functions = {}
+    functions: dict[tuple[str, int], Callable[..., jax.Array]] = {}
     for method, f in (("jax", _naive), ("calculax", _stable)):
         g = f
         for order in ORDERS:
@@ -70,7 +71,7 @@ def _truths(points: np.ndarray, order: int) -> list:
     so the function really is evaluated at ``a = b = 0``, where ``-a/b`` is undefined.
     """
     tiny = float(np.finfo(points.dtype).tiny)
-    truths = []
+    truths: list[mpmath.mpf | None] = []
     with mpmath.workdps(50):
         for value in points.tolist():
             b = mpmath.mpf(value if abs(value) >= tiny else 0.0)

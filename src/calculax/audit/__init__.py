@@ -16,3 +16,15 @@ from ._explain_report import Step as Step
 from ._truth import SUPPORTED as SUPPORTED
 from ._truth import high_precision as high_precision
 from ._truth import true_derivative as true_derivative
+
+__all__ = [
+    "AuditReport",
+    "ExplainReport",
+    "FiniteDifference",
+    "SUPPORTED",
+    "Step",
+    "audit",
+    "explain",
+    "high_precision",
+    "true_derivative",
+]

@@ -166,7 +166,7 @@ def audit(
         raise ValueError(f"dtype {dtype} needs jax_enable_x64")
     # Outside the domain as evaluated (e.g. 0/0 at a flushed input): not counted.
     primal = np.asarray(jax.jit(jax.vmap(f))(*columns))
-    truths = []
+    truths: list = []
     for x, value in zip(flushed.tolist(), primal.tolist()):
         if not math.isfinite(value):
             truths.append(None)

@@ -44,7 +44,7 @@ import numpy as np
 from jax.extend import core
 
 from .._jaxpr import evaluate_jaxpr
-from ..derivatives import stabilize
+from ..derivatives import StabilizeReport, stabilize
 from ._explain_report import (
     ExplainReport,
     FiniteDifference,
@@ -317,7 +317,8 @@ def _bind(eqn, invals, stabilized: bool):
     if stabilized:
         stable = stabilize(one, report=True)
         outs = stable(*invals)
-        rewritten = sorted(stable.report.rewritten)
+        record: StabilizeReport = getattr(stable, "report")  # set by report=True
+        rewritten = sorted(record.rewritten)
         if rewritten and name in ("cond", "while", "scan"):
             rule = f"calculax's rules for {', '.join(rewritten)} inside the {name}"
             return outs, rule, "calculax"

@@ -35,6 +35,8 @@ def format_number(value, dtype=np.float64) -> str:
     if isinstance(value, mpmath.mpf):
         return mpmath.nstr(value, 17) if mpmath.isfinite(value) else str(float(value))
     number = np.asarray(value, dtype=dtype)[()]
+    if not isinstance(number, np.floating | np.integer):
+        raise TypeError(f"format_number: cannot format a {type(number).__name__}")
     if not np.isfinite(number) or number == 0:
         return str(float(number))
     if 1e-4 <= abs(number) < 1e6:
@@ -246,7 +248,12 @@ def ulp_distance(a: float, b: float, dtype) -> float:
     if not (math.isfinite(a) and math.isfinite(b)):
         return math.inf
     info = np.finfo(dtype)
-    integer = {2: np.int16, 4: np.int32, 8: np.int64}[info.dtype.itemsize]
+    integers: dict[int, type[np.signedinteger]] = {
+        2: np.int16,
+        4: np.int32,
+        8: np.int64,
+    }
+    integer = integers[info.dtype.itemsize]
 
     def ordinal(value: float) -> int:
         bits = int(np.asarray(value, dtype=info.dtype).view(integer))

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
@@ -24,7 +26,9 @@ __all__ = ["sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh"]
 
 # d sinh = cosh dx; d cosh = sinh dx.
 sinh_core = stable_rule(jnp.sinh, lambda p, out, t: strong_mul(t[0], cosh_core(p[0])))
-cosh_core = stable_rule(jnp.cosh, lambda p, out, t: strong_mul(t[0], sinh_core(p[0])))
+cosh_core: Callable[..., jax.Array] = stable_rule(
+    jnp.cosh, lambda p, out, t: strong_mul(t[0], sinh_core(p[0]))
+)
 
 # sech(x)**2 = (1/cosh x)**2, exact in the tails (no 1 - tanh**2); its own rule
 # d sech^2 = -2 tanh sech^2 dx multiplies bounded factors only, so no derivative of
@@ -35,7 +39,9 @@ sech2_core = stable_rule(
 )
 
 # d tanh = sech(x)**2 dx.
-tanh_core = stable_rule(jnp.tanh, lambda p, out, t: strong_mul(t[0], sech2_core(p[0])))
+tanh_core: Callable[..., jax.Array] = stable_rule(
+    jnp.tanh, lambda p, out, t: strong_mul(t[0], sech2_core(p[0]))
+)
 
 
 def _one_plus_square_root(x):

@@ -25,17 +25,19 @@ __all__ = ["stable_rule", "constant"]
 def stable_rule(primal: Callable, rule: Callable) -> Callable:
     """Return ``primal`` as a ``custom_jvp`` function whose tangent is ``rule``."""
 
-    @jax.custom_jvp
     def function(*primals):
         return primal(*primals)
 
+    # Named before wrapping: `custom_jvp` copies the name (functools.wraps).
+    function.__name__ = getattr(primal, "__name__", "function")
+    custom = jax.custom_jvp(function)
+
     def jvp(primals, tangents):
-        out = function(*primals)
+        out = custom(*primals)
         return out, rule(primals, out, tangents)
 
-    function.defjvp(jvp)
-    function.__name__ = getattr(primal, "__name__", "function")
-    return function
+    custom.defjvp(jvp)
+    return custom
 
 
 def constant(value: float, like: jax.Array) -> jax.Array:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -105,7 +106,7 @@ def _cospi(x):
 sinpi_core = stable_rule(
     _sinpi, lambda p, out, t: strong_mul(t[0], constant(np.pi, out) * cospi_core(p[0]))
 )
-cospi_core = stable_rule(
+cospi_core: Callable[..., jax.Array] = stable_rule(
     _cospi,
     lambda p, out, t: -strong_mul(t[0], constant(np.pi, out) * sinpi_core(p[0])),
 )

@@ -8,3 +8,8 @@ derivatives from divided differences that stay finite at repeated eigenvalues.
 
 from ._matrix_function import matrix_function as matrix_function
 from ._norm import norm as norm
+
+__all__ = [
+    "matrix_function",
+    "norm",
+]

@@ -131,7 +131,7 @@ def _jvp(primals, tangents, *, f, order):
     return out, functools.reduce(jnp.add, terms)
 
 
-def _transpose(cotangent, a, *directions, f, order):
+def _transpose(cotangent, a, *directions, f, order) -> list:
     if ad.is_undefined_primal(a):
         raise ValueError("spectral_derivative is not linear in its matrix argument.")
     (j,) = [i for i, d in enumerate(directions) if ad.is_undefined_primal(d)]

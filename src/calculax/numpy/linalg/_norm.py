@@ -119,7 +119,8 @@ def norm(
     elif ord in _SINGULAR_VALUE_ORDERS:
         return jnp.linalg.norm(x, ord, axis, keepdims)
     else:
-        out = _matrix_norm(x, ord, axes)
+        row_axis, col_axis = axes  # two: jnp.linalg.norm accepted (ord, axis) above
+        out = _matrix_norm(x, ord, (row_axis, col_axis))
     if keepdims:
         out = jnp.expand_dims(out, axes)
     return out

@@ -11,3 +11,12 @@ from ._activations import softplus as softplus
 from ._softmax import log_softmax as log_softmax
 from ._softmax import logsumexp as logsumexp
 from ._softmax import softmax as softmax
+
+__all__ = [
+    "log_sigmoid",
+    "log_softmax",
+    "logsumexp",
+    "sigmoid",
+    "softmax",
+    "softplus",
+]

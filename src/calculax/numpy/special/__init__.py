@@ -15,3 +15,16 @@ from ._softmax import softmax as softmax
 from ._xlogy import entr as entr
 from ._xlogy import xlog1py as xlog1py
 from ._xlogy import xlogy as xlogy
+
+__all__ = [
+    "entr",
+    "erfcx",
+    "expit",
+    "log_ndtr",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "softmax",
+    "xlog1py",
+    "xlogy",
+]
