@@ -23,6 +23,7 @@ COMMANDS = {
     "entropy": "python benchmarks/entropy.py",
     "ode": "python benchmarks/ode.py",
     "curvature": 'pip install ".[bench]" && python benchmarks/curvature.py',
+    "frameworks": 'pip install ".[test,bench]" && python benchmarks/frameworks.py',
 }
 
 
@@ -157,12 +158,50 @@ def _curvature(r: dict) -> list[tuple]:
     return rows
 
 
+def _frameworks(r: dict) -> list[tuple]:
+    against = {
+        "JAX": "JAX (nested `jax.grad`)",
+        "PyTorch": "PyTorch (nested `torch.autograd.grad`)",
+    }
+    rows = []
+    for problem, row in r["accuracy"].items():
+        ours = "{}/{}".format(*row["calculax"])
+        for name, label in against.items():
+            if name in row:
+                note = "PyTorch keeps subnormal inputs" if name == "PyTorch" else ""
+                rows.append(
+                    (
+                        label,
+                        f"{problem}, right/representable at float32(10^k), k = -45..38",
+                        ours,
+                        "{}/{}".format(*row[name]),
+                        note,
+                    )
+                )
+    for case, row in r["entropy"].items():
+        truth = row["truth"]
+        for lib in ("TFP", "numpyro"):
+            error = abs(row[lib] - truth) / abs(truth)
+            ours = abs(row[f"calculax ({lib} object)"] - truth) / abs(truth)
+            rows.append(
+                (
+                    f"{lib} (`.entropy()`)",
+                    f"entropy of {case}, float64, relative error",
+                    f"{ours:.1e}",
+                    f"{error:.1e} (returns {row[lib]:.10g})",
+                    "",
+                )
+            )
+    return rows
+
+
 TABLES = {
     "stable_overhead": _stable_overhead,
     "derivatives": _derivatives,
     "entropy": _entropy,
     "ode": _ode,
     "curvature": _curvature,
+    "frameworks": _frameworks,
 }
 
 
