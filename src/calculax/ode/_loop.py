@@ -204,22 +204,14 @@ def _store_dense(p: Problem, c: _Carry, accept, info):
     return dense_s, dense_info
 
 
-def _body(p: Problem, floor, c: _Carry, active) -> _Carry:
-    """One attempted step; a no-op where ``active`` is false (buffers are written
-    only by scatters that then drop, so no buffer is copied)."""
+def _body(p: Problem, floor, c: _Carry) -> _Carry:
+    """One attempted step."""
     y1, y_error, info, solver_state, solver_result = p.solver.step(
         p.term, c.s0, c.s1, c.y, p.args, c.solver_state, False
     )
     accept, next_s0, next_s1, controller_state, failed = _adapt(
         p, floor, c, y1, y_error, solver_result
     )
-    accept = accept & active
-    next_s0 = jnp.where(active, next_s0, c.s0)
-    next_s1 = jnp.where(active, next_s1, c.s1)
-    controller_state = jax.tree.map(
-        lambda a, b: jnp.where(active, a, b), controller_state, c.controller_state
-    )
-    failed = jnp.where(active, failed, c.failed)
     view = StepView(
         c.s0, c.s1, c.y, y1, p.solver.interpolation_cls(t0=c.s0, t1=c.s1, **info)
     )
@@ -259,22 +251,13 @@ def _body(p: Problem, floor, c: _Carry, active) -> _Carry:
         g0=g1,
         records=records,
         failed=failed.astype(jnp.int32),
-        n_steps=c.n_steps + active.astype(jnp.int32),
+        n_steps=c.n_steps + 1,
         n_accepted=c.n_accepted + accept.astype(jnp.int32),
         out_index=out_index,
         out_y=out_y,
         dense_s=dense_s,
         dense_info=dense_info,
     )
-
-
-# Attempted steps per iteration of the while loop. Under ``jax.vmap`` a while loop
-# whose condition differs between members selects, after every iteration, between
-# the old and the new carry of each member (a copy of every buffer); several masked
-# steps per iteration (``_body`` is a no-op where inactive) make that rarer, but the
-# nested loop costs ~10% more compile time and showed no clear gain on the spring
-# ensemble (booked records are small), so one step it is.
-_STEPS_PER_ITERATION = 1
 
 
 def integrate(p: Problem) -> _Carry:
@@ -288,14 +271,7 @@ def integrate(p: Problem) -> _Carry:
             going = going & ~c.records.stopped
         return going
 
-    def steps(c: _Carry):
-        if _STEPS_PER_ITERATION == 1:
-            return _body(p, floor, c, jnp.asarray(True))
-        return lax.fori_loop(
-            0, _STEPS_PER_ITERATION, lambda _, c: _body(p, floor, c, going(c)), c
-        )
-
-    c = lax.while_loop(going, steps, _init(p))
+    c = lax.while_loop(going, lambda c: _body(p, floor, c), _init(p))
     if c.records is None or p.g_all is None:  # no events (both None then)
         return c
     located = locate_all(c.records, p.event_config, _method(p, p.g_all))
