@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ._crossings import Booked, Records, StepData, StepView
+from ._ensemble import any_member
 from ._root import chandrupatla
 
 __all__ = ["Located", "locate_all"]
@@ -98,18 +99,47 @@ def _locate_one(method: Method, item):
     return jnp.where(used, s_star, jnp.nan), jnp.where(used, y_star, jnp.nan)
 
 
+_CHUNK = 8  # items located together; chunks nobody uses are skipped
+
+
 def _locate(method: Method, steps: Booked, fields, used):
     """Locate ``(E, K)`` items (steps' leaves ``(E, K, ...)``); returns times
-    ``(E, K)`` and states ``(E, K, n)``."""
+    ``(E, K)`` and states ``(E, K, n)``.
+
+    Items go in chunks of ``_CHUNK`` through one ``lax.scan``; a chunk with no
+    used item is skipped, under ``jax.vmap`` when no member uses it
+    (``any_member``): slots past an ensemble's largest count cost nothing.
+    """
     e, k = used.shape
     n = steps.y0.shape[-1]
     rows = jnp.broadcast_to(jnp.arange(e)[:, None], (e, k))
-    flat = [x.reshape(-1) for x in (steps.s0, steps.s1, rows, *fields, used)]
-    y0 = steps.y0.reshape(-1, n)
-    s, y = jax.vmap(lambda s0, s1, y0, *rest: _locate_one(method, (s0, s1, y0, *rest)))(
-        flat[0], flat[1], y0, *flat[2:]
-    )
-    return s.reshape(e, k), y.reshape(e, k, n)
+    flat = [
+        x.reshape(e * k, *x.shape[2:])
+        for x in (steps.s0, steps.s1, steps.y0, rows, *fields, used)
+    ]
+    chunks = -(-(e * k) // _CHUNK)
+    pad = chunks * _CHUNK - e * k
+    items = [  # padding items are unused (used=False pads)
+        jnp.pad(x, [(0, pad)] + [(0, 0)] * (x.ndim - 1)).reshape(
+            chunks, _CHUNK, *x.shape[1:]
+        )
+        for x in flat
+    ]
+
+    def chunk(_, item):
+        def locate():
+            return jax.vmap(lambda *i: _locate_one(method, i))(*item)
+
+        def skip():
+            return jax.tree.map(
+                lambda x: jnp.full(x.shape, jnp.nan, x.dtype), jax.eval_shape(locate)
+            )
+
+        return None, lax.cond(any_member(item[-1].any()), locate, skip)
+
+    _, (s, y) = lax.scan(chunk, None, items)
+    s = s.reshape(-1)[: e * k].reshape(e, k)
+    return s, y.reshape(-1, n)[: e * k].reshape(e, k, n)
 
 
 def locate_all(records: Records, config, method: Method) -> Located:

@@ -10,6 +10,8 @@ import numpy as np
 import optimistix as optx
 from jax.flatten_util import ravel_pytree
 
+from ._explicit import UnrolledERK
+
 __all__ = ["METHODS", "make_solver", "resolve_method", "stiffness"]
 
 # name -> (diffrax class, stiff?)
@@ -112,4 +114,13 @@ def make_solver(name: str, rtol, atol):
         # The stiff classes are implicit (a root_finder field), which equinox's
         # dataclass __init__ does not show on their common base AbstractRungeKutta.
         return cls(root_finder=finder, scan_kind="lax")  # type: ignore[call-arg]
-    return cls(scan_kind="lax")
+    solver = cls(scan_kind="lax")
+    tableau = solver.tableau
+    if (
+        isinstance(solver, diffrax.AbstractERK)
+        and isinstance(tableau, diffrax.ButcherTableau)
+        and tableau.fsal
+        and tableau.c1 == 0
+    ):
+        return UnrolledERK(solver)  # the same steps, stages written out (_explicit)
+    return solver
