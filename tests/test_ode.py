@@ -273,6 +273,29 @@ def test_touch_without_sign_change_is_reported_and_near_miss_is_not():
     assert abs(float(sol.t_events[3][0]) - 0.5) <= conditioned
 
 
+def test_touches_next_to_step_boundaries_are_found_under_vmap():
+    """(y - 0.5)**2 touches at t = 0.5 - y0; across 46 starts the touch falls
+    anywhere in a step, next to its ends too (where no triple of one step's
+    samples brackets it; 13 of these 46 were missed before the end-slope rule).
+    Under vmap the refinement runs for the whole batch when a member needs it;
+    members without a touch still report none, and single solves agree."""
+    y0s = jnp.concatenate([jnp.linspace(0.0, 0.45, 46), jnp.array([0.6])])
+
+    def touches(y0):
+        sol = _ramp(y0, (False, False, False))
+        return sol.n_events[3], sol.n_events[4], sol.t_events[3][0]
+
+    count, near_miss, found = jax.vmap(touches)(y0s)
+    np.testing.assert_array_equal(count, [1] * 46 + [0])
+    np.testing.assert_array_equal(near_miss, [0] * 47)
+    conditioned = np.sqrt(2 * eps(F64) * 0.25 / 2)  # as in the test above
+    np.testing.assert_allclose(found[:46], 0.5 - y0s[:46], rtol=0, atol=conditioned)
+    for i in (0, 20, 46):
+        single = touches(y0s[i])
+        assert int(single[0]) == int(count[i])
+        np.testing.assert_array_equal(single[2], found[i])
+
+
 def test_earliest_event_wins_not_first_listed():
     sol = _ramp(0.0, (False, True, True))  # 'late' (0.6) is listed before 'early'
     assert int(sol.status) == 1

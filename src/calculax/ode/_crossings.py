@@ -126,6 +126,7 @@ def candidates(
     view: StepView,
     g_all: Callable,
     grid: tuple[jax.Array, jax.Array, jax.Array],
+    slopes: tuple[jax.Array, jax.Array],
     direction: jax.Array,
     tolerance: Callable,
 ) -> Items:
@@ -133,17 +134,18 @@ def candidates(
 
     ``grid`` is ``(grid_s, grid_g, grid_y)``: the events ``(E, P)`` at the ``P``
     sample times (``grid_s[0] = s0``, ``grid_s[-1] = s1``) and the states at the
-    interior ones ``(P - 2, n)``; ``direction`` ``(E,)``;
+    interior ones ``(P - 2, n)``; ``slopes``: :math:`dg/ds` at ``s0`` and ``s1``
+    ``(E,)`` (for touches next to the step's ends); ``direction`` ``(E,)``;
     ``tolerance(y)`` is ``atol + rtol |y|`` (for touches).
     """
-    grid_s, grid_g, grid_y = grid
+    grid_s, grid_g, _ = grid
     e = grid_g.shape[0]
     left, right = grid_g[:, :-1], grid_g[:, 1:]
     going = -jnp.sign(left).astype(direction.dtype)
     wanted = (direction[:, None] == 0) | (direction[:, None] == going)
     crossing = (left != 0) & (jnp.sign(right) != jnp.sign(left)) & wanted
     lo = _armed_start(view.s0, grid_g[:, 0], grid_s, grid_g)
-    touch_s = find_touches(view, g_all, lo, grid_s, grid_g, grid_y, tolerance)
+    touch_s = find_touches(view, g_all, lo, grid, slopes, tolerance)
     touch_ok = jnp.isfinite(touch_s) & (direction == 0)
     starts = jnp.broadcast_to(grid_s[:-1], left.shape)
     ends = jnp.broadcast_to(grid_s[1:], left.shape)

@@ -50,7 +50,7 @@ class _Carry(NamedTuple):
     y: jax.Array
     solver_state: object
     controller_state: tuple  # diffrax's PID state
-    g0: jax.Array | None
+    g0: tuple[jax.Array, jax.Array] | None  # events and their d/ds at s0
     records: Records | None
     failed: jax.Array  # 0 or the negative status
     n_steps: jax.Array
@@ -72,8 +72,8 @@ def _init(p: Problem) -> _Carry:
     n, dtype, int_ = p.y0.shape[0], p.y0.dtype, jnp.int32
     g0 = records = out_y = dense_s = dense_info = None
     if p.g_all is not None:
-        g0 = p.g_all(p.s_start, p.y0)
-        records = _empty_records(p, g0.shape[0], s1)
+        g0 = _values_and_slopes(p, p.g_all, p.s_start, p.y0)
+        records = _empty_records(p, g0[0].shape[0], s1)
     if p.teval_s is not None:
         out_y = jnp.full((p.teval_s.shape[0], n), jnp.nan, dtype)
     if p.dense:
@@ -135,8 +135,18 @@ def _empty_records(p: Problem, e: int, s1) -> Records:
     )
 
 
+def _values_and_slopes(p: Problem, g_all: Callable, s, y):
+    r"""The events at ``(s, y)`` and their rates :math:`dg/ds = \partial_s g +
+    \nabla_y g \cdot f(s, y)` (for touches next to step ends; decisions only,
+    so not differentiated)."""
+    s, y = lax.stop_gradient(s), lax.stop_gradient(y)
+    field = p.term.vf(s, y, lax.stop_gradient(p.args))
+    return jax.jvp(g_all, (s, y), (jnp.ones_like(s), field))
+
+
 def _grid(p: Problem, g_all: Callable, view: StepView, info, g0):
-    """Event values at the step's ends (exact states) and interior points.
+    r"""Event values at the step's ends (exact states) and interior points, and
+    the events with their slopes at the end (``_values_and_slopes``).
 
     The interior states come from the step's interpolant on the unit interval:
     diffrax's interpolants depend on time only through
@@ -156,9 +166,10 @@ def _grid(p: Problem, g_all: Callable, view: StepView, info, g0):
     inner_y = jax.vmap(unit.evaluate)(fractions)
     inner_g = jax.vmap(g_all)(inner_s, inner_y)
     g1 = g_all(view.s1, view.y1)
+    _, slope1 = _values_and_slopes(p, g_all, view.s1, view.y1)
     grid_s = jnp.concatenate([view.s0[None], inner_s, view.s1[None]])
-    grid_g = jnp.concatenate([g0[:, None], inner_g.T, g1[:, None]], axis=1)
-    return (grid_s, grid_g, inner_y), g1
+    grid_g = jnp.concatenate([g0[0][:, None], inner_g.T, g1[:, None]], axis=1)
+    return (grid_s, grid_g, inner_y), (g0[1], slope1), (g1, slope1)
 
 
 def _fill_outputs(p: Problem, step_to, end, index, out_y, accept):
@@ -253,11 +264,11 @@ def _body(p: Problem, floor, c: _Carry) -> _Carry:
     g1, records = c.g0, c.records
     if p.g_all is not None:
         assert c.g0 is not None and c.records is not None  # set with g_all (_init)
-        grid, g1_new = _grid(p, p.g_all, view, info, c.g0)
-        items = candidates(view, p.g_all, grid, p.event_config[0], tolerance)
+        grid, slopes, g1_new = _grid(p, p.g_all, view, info, c.g0)
+        items = candidates(view, p.g_all, grid, slopes, p.event_config[0], tolerance)
         step = Booked(c.s0, c.s1, c.y)
         records = book(c.records, items, step, accept, p.event_config)
-        g1 = jnp.where(accept, g1_new, c.g0)
+        g1 = jax.tree.map(lambda new, old: jnp.where(accept, new, old), g1_new, c.g0)
     out_index, out_y = c.out_index, c.out_y
     if p.teval_s is not None:
         out_index, out_y = _fill_outputs(p, step_to, c.s1, c.out_index, c.out_y, accept)
