@@ -5,12 +5,14 @@ explicit and implicit methods alike; its first stage is skipped by the loop's
 start index when the step reuses the last one, FSAL). Under ``jax.vmap`` on CPU
 that loop dominated the cost of an ensemble's steps: each stage dynamic-slices
 a tableau row, contracts it with the whole stage buffer and writes one row back,
-with copies of the buffer (measured with ``jax.profiler``: ~40% of a 1,000-member
+with copies of the buffer (measured with ``jax.profiler``: ~30% of a 1,000-member
 spring ensemble with events). Written out, stage :math:`i` is
 
 .. math:: k_i = h\,f\Bigl(t_0 + c_i h,\; y_0 + \sum_{j<i} a_{ij} k_j\Bigr),
 
-with the tableau's nonzero :math:`a_{ij}` as constants, which XLA fuses. The step
+with the tableau's nonzero :math:`a_{ij}` as constants, which XLA fuses (the same
+ensemble without events, Tsit5: 0.20 s per solve of the batch with diffrax's
+stage loop, 0.08 s written out; 2 CPU cores). The step
 is diffrax's in every other respect: the same tableau
 (:class:`diffrax.ButcherTableau`), the FSAL state ``(first_step, f0)`` (the first
 stage is evaluated when any member of a batch needs it, as diffrax does), the
