@@ -36,21 +36,14 @@ __all__ = ["UnrolledERK"]
 
 class UnrolledERK(eqx.Module):
     """``solver`` (an explicit diffrax Runge--Kutta method) with its stages written
-    out; ``init``, ``func``, ``error_order`` and ``interpolation_cls`` are the
-    solver's own."""
+    out; ``init``, ``func``, ``error_order`` and ``interpolation_cls`` (what the
+    integration loop uses) are the solver's own."""
 
     solver: diffrax.AbstractERK
 
     @property
     def interpolation_cls(self):
         return self.solver.interpolation_cls
-
-    @property
-    def term_structure(self):
-        return self.solver.term_structure
-
-    def order(self, terms):
-        return self.solver.order(terms)
 
     def error_order(self, terms):
         return self.solver.error_order(terms)

@@ -137,11 +137,11 @@ def _empty_records(p: Problem, e: int, s1) -> Records:
 
 def _values_and_slopes(p: Problem, g_all: Callable, s, y):
     r"""The events at ``(s, y)`` and their rates :math:`dg/ds = \partial_s g +
-    \nabla_y g \cdot f(s, y)` (for touches next to step ends; decisions only,
-    so not differentiated)."""
-    s, y = lax.stop_gradient(s), lax.stop_gradient(y)
-    field = p.term.vf(s, y, lax.stop_gradient(p.args))
-    return jax.jvp(g_all, (s, y), (jnp.ones_like(s), field))
+    \nabla_y g \cdot f(s, y)` (for touches next to step ends; the rates only
+    decide, so they are not differentiated)."""
+    field = lax.stop_gradient(p.term.vf(s, y, p.args))
+    values, slopes = jax.jvp(g_all, (s, y), (jnp.ones_like(s), field))
+    return values, lax.stop_gradient(slopes)
 
 
 def _grid(p: Problem, g_all: Callable, view: StepView, info, g0):
@@ -165,8 +165,7 @@ def _grid(p: Problem, g_all: Callable, view: StepView, info, g0):
     )
     inner_y = jax.vmap(unit.evaluate)(fractions)
     inner_g = jax.vmap(g_all)(inner_s, inner_y)
-    g1 = g_all(view.s1, view.y1)
-    _, slope1 = _values_and_slopes(p, g_all, view.s1, view.y1)
+    g1, slope1 = _values_and_slopes(p, g_all, view.s1, view.y1)
     grid_s = jnp.concatenate([view.s0[None], inner_s, view.s1[None]])
     grid_g = jnp.concatenate([g0[0][:, None], inner_g.T, g1[:, None]], axis=1)
     return (grid_s, grid_g, inner_y), (g0[1], slope1), (g1, slope1)
