@@ -27,6 +27,8 @@ from . import entropy as _entropy_subpackage  # noqa: F401 (its function wins be
 from . import integrate as integrate
 from . import numpy as numpy
 from . import ode as ode
+from ._core.results import RESULTS as RESULTS
+from ._core.results import NumericalError as NumericalError
 from .audit import explain as explain
 from .derivatives import check_derivative as check_derivative
 from .derivatives import custom_derivative as custom_derivative
@@ -50,6 +52,8 @@ except _metadata.PackageNotFoundError:  # a source tree that was never installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "RESULTS",
+    "NumericalError",
     "audit",
     "check_derivative",
     "cross_entropy",

@@ -1,0 +1,134 @@
+"""Argument checks shared by every public function.
+
+Each check raises ``TypeError`` (wrong kind of object) or ``ValueError`` (right kind,
+wrong value) with one sentence in the form ``"<function>: `<argument>` must be
+<expected>; got <received>."`` so that the user learns what was wrong and what to
+pass instead. They run at trace time on Python values; a check of a traced array's
+values goes through :func:`error_if_traced` (``equinox.error_if``, which survives
+``jit`` and ``vmap``).
+
+Example:
+    >>> from calculax._core.validate import positive_float
+    >>> positive_float("quad", "rtol", 1e-8)
+    1e-08
+    >>> positive_float("quad", "rtol", -1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: quad: `rtol` must be a positive finite number; got -1.0.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import numpy as np
+
+__all__ = [
+    "boolean",
+    "callable_",
+    "choice",
+    "error_if_traced",
+    "in_open_interval",
+    "is_traced",
+    "nonnegative_float",
+    "positive_float",
+    "positive_int",
+]
+
+
+def is_traced(x: Any) -> bool:
+    """Whether any leaf of ``x`` is a JAX tracer (under ``jit``, ``vmap``, ``grad``)."""
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(x))
+
+
+def _real_number(where: str, name: str, value: Any, expected: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if hasattr(value, "shape") and np.ndim(value) == 0 and not is_traced(value):
+            if np.issubdtype(
+                np.asarray(value).dtype, np.number
+            ) and not np.iscomplexobj(value):
+                return float(value)
+        raise TypeError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    return float(value)
+
+
+def positive_float(where: str, name: str, value: Any) -> float:
+    """``value`` as a Python float, checked ``0 < value < inf``."""
+    expected = "a positive finite number"
+    x = _real_number(where, name, value, expected)
+    if not (x > 0 and math.isfinite(x)):
+        raise ValueError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    return x
+
+
+def nonnegative_float(where: str, name: str, value: Any) -> float:
+    """``value`` as a Python float, checked ``0 <= value < inf``."""
+    expected = "a non-negative finite number"
+    x = _real_number(where, name, value, expected)
+    if not (x >= 0 and math.isfinite(x)):
+        raise ValueError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    return x
+
+
+def in_open_interval(
+    where: str, name: str, value: Any, low: float, high: float
+) -> float:
+    """``value`` as a Python float, checked ``low < value < high``."""
+    expected = f"a number in ({low:g}, {high:g})"
+    x = _real_number(where, name, value, expected)
+    if not low < x < high:
+        raise ValueError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    return x
+
+
+def positive_int(where: str, name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as a Python int, checked ``value >= minimum`` (bools refused)."""
+    expected = f"an integer >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    return int(value)
+
+
+def boolean(where: str, name: str, value: Any) -> bool:
+    """``value`` checked to be a Python (or NumPy) bool."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{where}: `{name}` must be True or False; got {value!r}.")
+    return bool(value)
+
+
+def choice(where: str, name: str, value: Any, options) -> Any:
+    """``value`` checked to be one of ``options`` (listed in the message)."""
+    if not isinstance(value, str | int | type(None)) or value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{where}: `{name}` must be one of {listed}; got {value!r}.")
+    return value
+
+
+def callable_(where: str, name: str, value: Any) -> Callable:
+    """``value`` checked to be callable."""
+    if not callable(value):
+        raise TypeError(
+            f"{where}: `{name}` must be a callable (a function); got "
+            f"{type(value).__name__} {value!r}."
+        )
+    return value
+
+
+def error_if_traced(x: Any, pred: Any, message: str) -> Any:
+    """``x``, raising ``message`` at run time where ``pred`` holds.
+
+    Concrete ``pred`` raises ``ValueError`` at once; traced ``pred`` threads an
+    ``equinox.error_if`` through ``x`` (raised when the compiled program runs).
+    """
+    if not is_traced(pred):
+        if bool(np.any(np.asarray(pred))):
+            raise ValueError(message)
+        return x
+    return eqx.error_if(x, pred, message)
