@@ -21,7 +21,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from ..numpy._strong import strong_mul
+from .._core.strong import strong_mul
 
 __all__ = ["custom_derivative"]
 

@@ -32,7 +32,7 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
-from ..numpy._strong import strong_div, strong_mul
+from .._core.strong import strong_div, strong_mul
 
 __all__ = [
     "Store",

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..numpy._strong import strong_div_p, strong_mul_p
+from .._core.strong import strong_div_p, strong_mul_p
 from . import _series as S
 
 __all__ = ["Series", "UnsupportedPrimitive", "apply_rule", "is_float"]

@@ -25,8 +25,8 @@ import jax
 from jax import lax
 from jax.extend import core
 
+from .._core.dtypes import cast_like
 from .._jaxpr import evaluate_jaxpr, traced_name
-from ..numpy._dtypes import cast_like
 from ._rewrite import Graph, find_rewrites, sum_of_squares_rule
 from ._stable_primitives import (
     STABLE_CUSTOM_JVP,

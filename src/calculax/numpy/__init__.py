@@ -8,6 +8,7 @@ derivatives, forward and reverse, stay finite and accurate wherever the true
 derivative is representable.
 """
 
+from .._core.dtypes import SUPPORTED_DTYPES as SUPPORTED_DTYPES
 from . import linalg as linalg
 from . import nn as nn
 from . import special as special
@@ -19,7 +20,6 @@ from ._arithmetic import reciprocal as reciprocal
 from ._arithmetic import sqrt as sqrt
 from ._arithmetic import square as square
 from ._arithmetic import true_divide as true_divide
-from ._dtypes import SUPPORTED_DTYPES as SUPPORTED_DTYPES
 from ._exponential import exp as exp
 from ._exponential import exp2 as exp2
 from ._exponential import expm1 as expm1

@@ -11,10 +11,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._dtypes import prepare
+from .._core.dtypes import prepare
+from .._core.strong import strong_div, strong_mul
 from ._hypot import hypot_core
 from ._rule import constant, stable_rule
-from ._strong import strong_div, strong_mul
 
 __all__ = [
     "divide",

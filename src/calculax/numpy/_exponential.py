@@ -12,10 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from ._dtypes import prepare
+from .._core.dtypes import prepare
+from .._core.strong import strong_div, strong_mul
 from ._logistic import sigmoid_core
 from ._rule import constant, stable_rule
-from ._strong import strong_div, strong_mul
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "logaddexp"]
 

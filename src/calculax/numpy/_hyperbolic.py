@@ -15,11 +15,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from .._core.dtypes import prepare
+from .._core.strong import strong_div, strong_mul
 from ._arithmetic import reciprocal_core, sqrt_core, square_core
-from ._dtypes import prepare
 from ._hypot import hypot_core
 from ._rule import constant, stable_rule
-from ._strong import strong_div, strong_mul
 from ._trigonometric import one_minus_square
 
 __all__ = ["sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh"]

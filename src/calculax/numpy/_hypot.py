@@ -19,11 +19,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._dtypes import prepare
+from .._core.dtypes import prepare
+from .._core.strong import strong_mul
 from ._ratio_polynomial import ratio_monomial
 from ._rule import stable_rule
 from ._scaled import power_of_two_rescale, ratio_or_zero, scaled_hypot
-from ._strong import strong_mul
 
 __all__ = [
     "hypot",

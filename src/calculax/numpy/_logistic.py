@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import jax
 
+from .._core.strong import strong_mul
 from ._hyperbolic import tanh_core
 from ._rule import constant, stable_rule
-from ._strong import strong_mul
 
 __all__ = ["sigmoid_core", "sigmoid_slope_core"]
 

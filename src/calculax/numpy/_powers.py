@@ -18,11 +18,11 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from ._dtypes import prepare
+from .._core.dtypes import prepare
+from .._core.strong import strong_mul
 from ._polynomial_terms import Terms, combine_terms
 from ._rule import constant, stable_rule
 from ._scaled import scaled_product
-from ._strong import strong_mul
 
 __all__ = ["power", "float_power"]
 

@@ -46,10 +46,10 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from .._core.strong import strong_mul
 from ._polynomial_terms import Terms, combine_terms
 from ._rule import constant, stable_rule
 from ._scaled import ratio_or_zero, scaled_hypot, scaled_product
-from ._strong import strong_mul
 
 __all__ = ["ratio_monomial", "ratio_polynomial"]
 

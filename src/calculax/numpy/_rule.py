@@ -6,7 +6,7 @@ Every function of ``calculax.numpy`` is a pair: the primal (usually the
 
 * reuses the primal output ``out`` instead of recomputing it,
 * is linear in ``tangents`` and scales them only through
-  :func:`~calculax.numpy._strong.strong_mul` / ``strong_div`` (so a zero tangent
+  :func:`~calculax._core.strong.strong_mul` / ``strong_div`` (so a zero tangent
   or cotangent stays exactly zero, even against an infinite partial), and
 * is written with ``calculax.numpy`` functions, so that differentiating the rule
   again (second, third, ... order, forward or reverse) is stable too.

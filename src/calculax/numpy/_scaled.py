@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from ._strong import strong_div
+from .._core.strong import strong_div
 
 __all__ = ["power_of_two_rescale", "ratio_or_zero", "scaled_hypot", "scaled_product"]
 

@@ -23,11 +23,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from .._core.dtypes import prepare
+from .._core.strong import strong_div, strong_mul
 from ._arithmetic import divide_core, reciprocal_core, sqrt_core, square_core
-from ._dtypes import prepare
 from ._ratio_polynomial import ratio_monomial
 from ._rule import constant, stable_rule
-from ._strong import strong_div, strong_mul
 
 __all__ = ["arcsin", "arccos", "arctan", "arctan2", "sinc"]
 

@@ -17,8 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from ..._core.dtypes import check_dtype
 from .._arithmetic import abs as _abs
-from .._dtypes import check_dtype
 from ._vector_norm import vector_norm_core
 
 __all__ = ["norm"]

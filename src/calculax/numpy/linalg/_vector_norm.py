@@ -48,10 +48,10 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from ..._core.strong import strong_mul
 from .._arithmetic import _real_abs_core, square_core
 from .._rule import constant, stable_rule
 from .._scaled import power_of_two_rescale, ratio_or_zero
-from .._strong import strong_mul
 
 __all__ = ["vector_norm_core"]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import jax
 from jax.typing import ArrayLike
 
-from .._dtypes import prepare
+from ..._core.dtypes import prepare
+from ..._core.strong import strong_mul
 from .._rule import stable_rule
-from .._strong import strong_mul
 from ..special._logit import expit_core
 
 __all__ = ["softplus", "sigmoid", "log_sigmoid", "softplus_core", "log_sigmoid_core"]

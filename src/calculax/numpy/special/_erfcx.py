@@ -38,9 +38,9 @@ import numpy as np
 from jax import lax
 from jax.typing import ArrayLike
 
-from .._dtypes import prepare
+from ..._core.dtypes import prepare
+from ..._core.strong import strong_mul
 from .._rule import constant, stable_rule
-from .._strong import strong_mul
 
 __all__ = ["erfcx", "erfcx_core", "scaled_tail_core", "tail_ratio_core"]
 

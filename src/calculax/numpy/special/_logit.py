@@ -14,10 +14,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._dtypes import prepare
+from ..._core.dtypes import prepare
+from ..._core.strong import strong_div
 from .._logistic import sigmoid_core
 from .._rule import constant, stable_rule
-from .._strong import strong_div
 
 __all__ = ["expit", "logit", "expit_core"]
 

@@ -28,10 +28,10 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._dtypes import check_dtype
+from ..._core.dtypes import check_dtype
+from ..._core.strong import strong_div, strong_mul
 from .._exponential import exp_core
 from .._rule import constant
-from .._strong import strong_div, strong_mul
 from ._softmax import Axis, normalize_axis, softmax_core
 
 __all__ = ["logsumexp", "logsumexp_impl"]

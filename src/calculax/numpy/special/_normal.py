@@ -30,9 +30,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._dtypes import prepare
+from ..._core.dtypes import prepare
+from ..._core.strong import strong_mul
 from .._rule import constant, stable_rule
-from .._strong import strong_mul
 from ._erfcx import erfcx_core, tail_ratio_core
 
 __all__ = ["log_ndtr"]

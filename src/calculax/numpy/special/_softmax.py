@@ -26,9 +26,9 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from .._dtypes import prepare
+from ..._core.dtypes import prepare
+from ..._core.strong import strong_mul
 from .._rule import constant
-from .._strong import strong_mul
 
 __all__ = [
     "normalize_axis",

@@ -93,7 +93,7 @@ def strong_mul(a, b):
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from calculax.numpy._strong import strong_mul
+        >>> from calculax._core.strong import strong_mul
         >>> strong_mul(jnp.float32(0.0), jnp.float32(jnp.inf))
         Array(0., dtype=float32)
     """
@@ -105,7 +105,7 @@ def strong_div(a, b):
 
     Example:
         >>> import jax.numpy as jnp
-        >>> from calculax.numpy._strong import strong_div
+        >>> from calculax._core.strong import strong_div
         >>> strong_div(jnp.float32(0.0), jnp.float32(0.0))
         Array(0., dtype=float32)
     """
