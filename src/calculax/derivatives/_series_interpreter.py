@@ -30,13 +30,12 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
-from .._jaxpr import trace_leaves
+from .._core.jaxpr import CUSTOM_JVP, bind, callee, is_call, trace_leaves
+from .._core.jaxpr import evaluate as walk
 from ._series import Store, integral, lift
 from ._series_rules import Series, UnsupportedPrimitive, apply_rule, is_float, order0
 
 __all__ = ["UnsupportedPrimitive", "series_obstacle", "taylor_coefficients"]
-
-_CALLS = ("jit", "pjit", "closed_call", "core_call")
 
 
 def _truncate(value, n: int):
@@ -45,56 +44,25 @@ def _truncate(value, n: int):
     return Series(value.c[:n]) if n > 1 else value.c[0]
 
 
-def _needed(jaxpr: core.Jaxpr, known: set) -> set:
-    """The equations (by index) that the outputs need, ``known`` variables given."""
-    live = {v for v in jaxpr.outvars if isinstance(v, core.Var)} - known
-    keep = set()
-    for i in reversed(range(len(jaxpr.eqns))):
-        eqn = jaxpr.eqns[i]
-        if any(v in live for v in eqn.outvars):
-            keep.add(i)
-            live |= {v for v in eqn.invars if isinstance(v, core.Var)} - known
-    return keep
-
-
 def evaluate(jaxpr, consts, args, n: int, store: Store, known=None) -> list:
     """``jaxpr``'s outputs, its inputs series of length ``n`` or constants.
 
     ``known`` maps variables to values given in advance (a rule's primal output):
     the equations that only compute them are skipped.
     """
-    env = dict(zip(jaxpr.constvars, consts)) | dict(zip(jaxpr.invars, args))
-    known = known or {}
-    env.update(known)
-    keep = _needed(jaxpr, set(known)) if known else None
 
-    def read(var):
-        return var.val if isinstance(var, core.Literal) else env[var]
+    def rule(eqn, values):
+        if not any(isinstance(v, Series) for v in values):
+            return bind(eqn, values)
+        return _apply(store, eqn, values, n)
 
-    for i, eqn in enumerate(jaxpr.eqns):
-        if keep is not None and i not in keep:
-            continue
-        values = [read(v) for v in eqn.invars]
-        if any(isinstance(v, Series) for v in values):
-            outs = _apply(store, eqn, values, n)
-        else:
-            outs = eqn.primitive.bind(
-                *values, **eqn.primitive.get_bind_params(eqn.params)
-            )
-        if not eqn.primitive.multiple_results:
-            outs = [outs]
-        for var, value in zip(eqn.outvars, outs):
-            if not isinstance(var, core.DropVar) and var not in known:
-                env[var] = value
-    return [read(v) for v in jaxpr.outvars]
+    return walk(jaxpr, consts, args, rule, known=known)
 
 
 def _apply(store, eqn, values, n):
-    name = eqn.primitive.name
-    if name in _CALLS:
-        closed = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-        return evaluate(closed.jaxpr, closed.consts, values, n, store)
-    if name == "custom_jvp_call":
+    if is_call(eqn):  # jit and checkpoint bodies: evaluated in place
+        return evaluate(*callee(eqn), values, n, store)
+    if eqn.primitive.name == CUSTOM_JVP:
         return _custom_jvp(store, eqn, values, n)
     return apply_rule(store, eqn, values, n)
 

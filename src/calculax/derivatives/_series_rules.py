@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .._core.jaxpr import bind
 from .._core.strong import strong_div_p, strong_mul_p
 from . import _series as S
 
@@ -71,10 +72,6 @@ _PIECEWISE_CONSTANT = frozenset(
 )
 
 
-def _bind(eqn, values):
-    return eqn.primitive.bind(*values, **eqn.params)
-
-
 def _linear(eqn, values, n):
     floats = [is_float(v.aval) for v in eqn.invars]
     values = [
@@ -83,7 +80,7 @@ def _linear(eqn, values, n):
     ]
     axes = [0 if isinstance(v, Series) or f else None for v, f in zip(values, floats)]
     arrays = [v.c if isinstance(v, Series) else v for v in values]
-    out = jax.vmap(lambda *a: _bind(eqn, a), in_axes=axes)(*arrays)
+    out = jax.vmap(lambda *a: bind(eqn, a), in_axes=axes)(*arrays)
     if eqn.primitive.multiple_results:
         return [Series(o) for o in out]
     return Series(out)
@@ -93,7 +90,7 @@ def _scaled(eqn, values):
     # Linear in the one series operand: the others are constants.
     axes = [0 if isinstance(v, Series) else None for v in values]
     arrays = [v.c if isinstance(v, Series) else v for v in values]
-    return Series(jax.vmap(lambda *a: _bind(eqn, a), in_axes=axes)(*arrays))
+    return Series(jax.vmap(lambda *a: bind(eqn, a), in_axes=axes)(*arrays))
 
 
 def _bilinear(eqn, values, n, strong: bool):
@@ -102,7 +99,7 @@ def _bilinear(eqn, values, n, strong: bool):
         return _scaled(eqn, values)
     if eqn.primitive.name != "dot_general":
         return Series(S.cmul(a.c, b.c, strong))
-    one = lambda u, v: _bind(eqn, (u, v))  # noqa: E731
+    one = lambda u, v: bind(eqn, (u, v))  # noqa: E731
     pairs = jax.vmap(jax.vmap(one, (None, 0)), (0, None))(a.c, b.c)  # P[i, j]
     i, j, k = jnp.indices((n, n, n))
     mask = (i + j == k).astype(pairs.dtype)
@@ -272,7 +269,7 @@ def apply_rule(store, eqn, values: list, n: int):
     """The results of ``eqn`` on ``values`` (at least one of them a :class:`Series`)."""
     name = eqn.primitive.name
     if name in _PIECEWISE_CONSTANT or not any(is_float(v.aval) for v in eqn.outvars):
-        return _bind(eqn, [order0(v) for v in values])
+        return bind(eqn, [order0(v) for v in values])
     if name in _LINEAR:
         return _linear(eqn, values, n)
     if name in _BILINEAR:

@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax.extend import core
 
-from .._jaxpr import trace_leaves
+from .._core.jaxpr import bind, callee, evaluate, is_call, trace_leaves
 from ._series_rules import UnsupportedPrimitive, is_float
 
 __all__ = ["unrolled_coefficients"]
@@ -193,10 +192,6 @@ _CONSTANT = frozenset(
 )
 
 
-def _bind(eqn, values):
-    return eqn.primitive.bind(*values, **eqn.params)
-
-
 def _linear(eqn, values, n: int) -> Terms:
     out = []
     for k in range(n):
@@ -209,7 +204,7 @@ def _linear(eqn, values, n: int) -> Terms:
         floats = [
             _terms(v, n)[k] for v, var in zip(values, eqn.invars) if is_float(var.aval)
         ]
-        out.append(0 if all(_zero(t) for t in floats) else _bind(eqn, parts))
+        out.append(0 if all(_zero(t) for t in floats) else bind(eqn, parts))
     return Terms(out)
 
 
@@ -220,19 +215,18 @@ def _bilinear(eqn, values, n: int) -> Terms:
     def product(u, v):
         if _zero(u) or _zero(v):
             return 0
-        return _bind(eqn, (_array(u, avals[0]), _array(v, avals[1])))
+        return bind(eqn, (_array(u, avals[0]), _array(v, avals[1])))
 
     return Terms([_dot(a[: k + 1], b[k::-1], product) for k in range(n)])
 
 
 def _apply(eqn, values, n: int):
     name = eqn.primitive.name
-    if name in ("jit", "pjit", "closed_call", "core_call"):
-        closed = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-        return _evaluate(closed.jaxpr, closed.consts, values, n)
+    if is_call(eqn):  # jit and checkpoint bodies: evaluated in place
+        return _evaluate(*callee(eqn), values, n)
     order0 = [v.c[0] if isinstance(v, Terms) else v for v in values]
     if name in _CONSTANT or not any(is_float(v.aval) for v in eqn.outvars):
-        return _bind(eqn, order0)
+        return bind(eqn, order0)
     if name in _LINEAR:
         return _linear(eqn, values, n)
     if name in ("mul", "dot_general"):
@@ -308,25 +302,12 @@ def _divide(eqn, values, n: int):
 
 
 def _evaluate(jaxpr, consts, args, n: int) -> list:
-    env = dict(zip(jaxpr.constvars, consts)) | dict(zip(jaxpr.invars, args))
+    def rule(eqn, values):
+        if not any(isinstance(v, Terms) for v in values):
+            return bind(eqn, values)
+        return _apply(eqn, values, n)
 
-    def read(var):
-        return var.val if isinstance(var, core.Literal) else env[var]
-
-    for eqn in jaxpr.eqns:
-        values = [read(v) for v in eqn.invars]
-        if any(isinstance(v, Terms) for v in values):
-            outs = _apply(eqn, values, n)
-        else:
-            outs = eqn.primitive.bind(
-                *values, **eqn.primitive.get_bind_params(eqn.params)
-            )
-        if not eqn.primitive.multiple_results:
-            outs = [outs]
-        for var, value in zip(eqn.outvars, outs):
-            if not isinstance(var, core.DropVar):
-                env[var] = value
-    return [read(v) for v in jaxpr.outvars]
+    return evaluate(jaxpr, consts, args, rule)
 
 
 def unrolled_coefficients(f, args, argnum: int, order: int):

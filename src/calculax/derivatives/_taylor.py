@@ -25,6 +25,7 @@ import jax.numpy as jnp
 from jax.experimental import jet
 from jax.extend import core
 
+from .._core.jaxpr import sub_jaxprs
 from ._series_interpreter import UnsupportedPrimitive, taylor_coefficients
 from ._series_unrolled import unrolled_coefficients
 
@@ -33,22 +34,12 @@ __all__ = ["UnsupportedPrimitive", "jet_obstacle", "taylor_derivative"]
 _JET_PRIMITIVES = frozenset(p.name for p in jet.jet_rules)
 
 
-def _sub_jaxprs(params: dict):
-    for value in params.values():
-        items = value if isinstance(value, tuple | list) else (value,)
-        for item in items:
-            if isinstance(item, core.ClosedJaxpr):
-                yield item.jaxpr
-            elif isinstance(item, core.Jaxpr):
-                yield item
-
-
 def _first_obstacle(jaxpr: core.Jaxpr) -> str | None:
     for eqn in jaxpr.eqns:
         name = eqn.primitive.name
         if name not in _JET_PRIMITIVES:
             return name
-        for inner in _sub_jaxprs(eqn.params):
+        for inner in sub_jaxprs(eqn.params):
             found = _first_obstacle(inner)
             if found is not None:
                 return found
