@@ -24,9 +24,8 @@ from typing import TextIO
 import jax
 import jax.numpy as jnp
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from .._core.plot import figure, save
 from ..derivatives import check_derivative, derivative
 
 __all__ = [
@@ -83,9 +82,8 @@ def example_point(dtype, n: int = 2, p: int = 2):
 
 
 def _plot(mixed, trick, path: Path) -> Path:
-    figure = Figure(figsize=(9, 3.2))
-    FigureCanvasAgg(figure)
-    left, right = figure.subplots(1, 2, width_ratios=[3, 1])
+    fig = figure((9, 3.2), layout=None)
+    left, right = fig.subplots(1, 2, width_ratios=[3, 1])
     n, p = mixed.shape[0], mixed.shape[1]
     scale = float(max(np.max(np.abs(mixed)), np.max(np.abs(trick))))
     colours = {"cmap": "RdBu_r", "vmin": -scale, "vmax": scale}
@@ -93,14 +91,13 @@ def _plot(mixed, trick, path: Path) -> Path:
     left.set_title(f"d/dY d/dX Z: {mixed.shape} as ({n * p}, {mixed.size // (n * p)})")
     left.set_xlabel("(i, j, k, l)")
     left.set_ylabel("(a, b)")
-    figure.colorbar(image, ax=left)
+    fig.colorbar(image, ax=left)
     right.imshow(np.asarray(trick), **colours)
     right.set_title(f"trace trick: {trick.shape}")
     right.set_xlabel("l")
     right.set_ylabel("k")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    return path
+    fig.tight_layout()
+    return save(fig, path, dpi=100)
 
 
 def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:

@@ -8,7 +8,9 @@ its smallest subnormal to its largest number); the other arguments stay at
 ``jit(vmap(...))``; with ``rewrite=True`` a third time, on
 ``calculax.stabilize(f, rewrite=True)`` -- and compared with the truth from
 ``true_derivative`` (``f``'s jaxpr evaluated with mpmath). Each point is *right*
-(within ``ULPS[order]`` ulp), *inaccurate*, *inf*, wrongly *zero* or *nan*; points
+(within ``ULPS[order]`` ulp of the truth, or of the truth at inputs perturbed by as
+much: the one definition of ``calculax._core.tolerance``), *inaccurate*, *inf*,
+wrongly *zero* or *nan*; points
 whose truth is not a normal number of ``dtype`` (or zero) are not counted. Subnormal
 inputs are flushed to zero first, as XLA on CPU does.
 """
@@ -24,9 +26,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.plot import Panel, save_panels
+from .._core.tolerance import LABELS, Counts, tally
+from .._core.truth import true_derivative
 from ..derivatives import stabilize
-from ._classify import LABELS, Counts, tally
-from ._truth import true_derivative
 
 __all__ = ["audit", "AuditReport"]
 
@@ -77,8 +80,6 @@ class AuditReport:
 
     def plot(self, path: str | Path) -> Path:
         """The seed's figure: both methods side by side, coloured by class."""
-        from .._tour._plot import Panel, save_panels
-
         truth_line = np.array(
             [abs(float(t)) if t is not None else np.nan for t in self.truths]
         )
@@ -175,6 +176,7 @@ def audit(
             truths.append(true_derivative(f, *args, argnums=wrt, order=order))
         if progress is not None:
             progress(len(truths), len(points))
+    slope = _slopes(f, flushed, values, swept, wrt, order, dtype)
     computed, labels, counts = {}, {}, {}
     methods = {"jax": f, "stabilized": stabilize(f)}
     if rewrite:
@@ -184,5 +186,34 @@ def audit(
         for _ in range(order):
             g = jax.grad(g, argnums=wrt)
         computed[method] = np.asarray(jax.jit(jax.vmap(g))(*columns))
-        counts[method], labels[method] = tally(computed[method], truths, dtype, order)
+        counts[method], labels[method] = tally(
+            computed[method], truths, dtype, order, slope
+        )
     return AuditReport(points, order, dtype, truths, computed, labels, counts)
+
+
+def _slopes(f, points, values, swept, wrt: int, order: int, dtype) -> Callable:
+    r"""``slope(i)``: :math:`\sum_j |x_j|\,|\partial f_k / \partial x_j|` at point
+    ``i``, the backward-error term of the definition of right (computed only for
+    the points that need it, and once per point)."""
+    cache: dict[int, float] = {}
+
+    def slope(index: int):
+        if index not in cache:
+            x = points[index]
+            args = [dtype.type(x if i in swept else v) for i, v in enumerate(values)]
+            total = 0.0
+            for i, a in enumerate(args):
+                if a == 0:
+                    continue
+                if i == wrt:
+                    partial = true_derivative(f, *args, argnums=wrt, order=order + 1)
+                else:
+                    partial = true_derivative(
+                        f, *args, argnums=(wrt, i), order=(order, 1)
+                    )
+                total += abs(float(a)) * abs(float(partial))
+            cache[index] = total if math.isfinite(total) else 0.0
+        return cache[index]
+
+    return slope

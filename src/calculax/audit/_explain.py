@@ -43,7 +43,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-from .._jaxpr import evaluate_jaxpr
+from .._core.differences import combine, stencil
+from .._core.jaxpr import bind, callee, evaluate, is_call, traced_name
+from .._core.truth import true_derivative
 from ..derivatives import StabilizeReport, stabilize
 from ._explain_report import (
     ExplainReport,
@@ -53,12 +55,10 @@ from ._explain_report import (
     relative_error,
 )
 from ._rules import rule_formula
-from ._truth import true_derivative
 
 __all__ = ["explain", "STEPS"]
 
 STEPS = tuple(10.0**-k for k in range(1, 16))
-_INLINED = ("jit", "pjit", "closed_call", "core_call", "remat2", "checkpoint")
 
 
 def explain(
@@ -242,7 +242,7 @@ class _Recorder:
 
         def g(x):
             args = [*values[:argnums], x, *values[argnums + 1 :]]
-            out = evaluate_jaxpr(closed.jaxpr, closed.consts, args, self._apply)
+            out = evaluate(closed.jaxpr, closed.consts, args, self._apply)
             return out[0], self.outputs
 
         hyper = jax.jit(lambda v: _nested_jvp(g, v, order))(values[argnums])
@@ -274,7 +274,7 @@ class _Recorder:
 
     def _apply(self, eqn, invals):
         name = eqn.primitive.name
-        if name in _INLINED:
+        if is_call(eqn):
             return self._inline(eqn, invals)
         outs, rule, source = _bind(eqn, invals, self.stabilized)
         out_names = []
@@ -290,12 +290,10 @@ class _Recorder:
         return outs
 
     def _inline(self, eqn, invals):
-        inner = eqn.params["jaxpr"]
-        consts = inner.consts if isinstance(inner, core.ClosedJaxpr) else ()
-        jaxpr = inner.jaxpr if isinstance(inner, core.ClosedJaxpr) else inner
+        jaxpr, consts = callee(eqn)
         for inner_var, outer_var in zip(jaxpr.invars, eqn.invars):
             self.names[inner_var] = self._name(outer_var)
-        outs = evaluate_jaxpr(jaxpr, consts, invals, self._apply)
+        outs = evaluate(jaxpr, consts, invals, self._apply)
         for outer_var, inner_var in zip(eqn.outvars, jaxpr.outvars):
             self.names[outer_var] = self._name(inner_var)
         return outs
@@ -308,12 +306,12 @@ def _tangent(value):
 
 def _bind(eqn, invals, stabilized: bool):
     """The equation's outputs, the rule applied (a formula) and its source."""
-    primitive, params = eqn.primitive, eqn.params
+    params = eqn.params
 
     def one(*operands):
-        return primitive.bind(*operands, **primitive.get_bind_params(params))
+        return bind(eqn, operands)
 
-    name = primitive.name
+    name = eqn.primitive.name
     if stabilized:
         stable = stabilize(one, report=True)
         outs = stable(*invals)
@@ -333,30 +331,26 @@ def _bind(eqn, invals, stabilized: bool):
 
 
 def _custom_name(params) -> str:
-    closed = params.get("call_jaxpr") or params.get("fun_jaxpr")
-    info = getattr(getattr(closed, "jaxpr", None), "debug_info", None)
-    return info.func_name if info is not None else "a custom function"
+    return traced_name(params.get("call_jaxpr", params.get("fun_jaxpr")))[0]
 
 
 def _finite_differences(f, values, argnums, order, steps, truth):
     dtype = np.dtype(values[argnums].dtype)
     x = np.asarray(values[argnums])[()]
     scale = abs(float(x)) if x != 0 else 1.0
-    spacing = 2 if order % 2 else 1  # integer offsets: x +- h, not x +- h/2
-    offsets = [spacing * (order / 2 - i) for i in range(order + 1)]
-    weights = [(-1) ** i * math.comb(order, i) for i in range(order + 1)]
+    offsets, _ = stencil(order)
     with np.errstate(over="ignore", invalid="ignore"):
         h = np.asarray(steps, dtype=np.float64) * scale
         shifts = (h[:, None] * np.asarray(offsets)[None, :]).astype(dtype)
         points = (x + shifts).astype(dtype)
-    evaluate = jax.jit(jax.vmap(_along(f, values, argnums)))
-    samples = np.asarray(evaluate(jnp.asarray(points.reshape(-1)))).astype(np.float64)
+    evaluate_at = jax.jit(jax.vmap(_along(f, values, argnums)))
+    samples = np.asarray(evaluate_at(jnp.asarray(points.reshape(-1)))).astype(
+        np.float64
+    )
     samples = samples.reshape(points.shape)
     rows = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        estimates = (samples @ np.asarray(weights, dtype=np.float64)) / (
-            spacing * h
-        ) ** order
+        estimates = combine(list(samples.T), h, order)
         estimates = estimates.astype(dtype).astype(np.float64)  # what dtype holds
     for step, estimate in zip(steps, estimates.tolist()):
         rows.append(FiniteDifference(step, estimate, relative_error(estimate, truth)))

@@ -13,7 +13,8 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
-from ._classify import representable
+from .._core.plot import save_v_curve
+from .._core.tolerance import representable
 
 __all__ = ["Step", "FiniteDifference", "ExplainReport", "format_number"]
 
@@ -222,10 +223,17 @@ class ExplainReport:
     def plot(self, path: str | Path) -> Path:
         """The V curve: finite-difference error against the step, log-log, with the
         autodiff error as a horizontal line (errors of 0 drawn at the bottom edge)."""
-        from ._explain_plot import save_v_curve
-
         path = Path(path)
-        save_v_curve(self, path)
+        save_v_curve(
+            path,
+            np.array([r.step for r in self.finite_differences]),
+            np.array([r.error for r in self.finite_differences]),
+            reference_error=self.error,
+            reference_label="autodiff",
+            eps=float(np.finfo(self.dtype).eps),
+            eps_label=f"eps({self.dtype.name})",
+            title=f"{self.name}: derivative of order {self.order}",
+        )
         return path
 
 

@@ -31,6 +31,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.differences import central_difference, ridders
+from .._core.truth import true_derivative
+
 __all__ = ["truth_tensor", "ridders_tensor", "fd_tensor"]
 
 SHRINK = 1.6
@@ -52,9 +55,6 @@ def _scalar_entry(f: Callable, args: Sequence, positions, out_index) -> Callable
 
 def truth_tensor(f: Callable, args: Sequence, steps: Sequence[int], digits: int):
     """The derivative tensor of ``f`` along ``steps`` from the high-precision truth."""
-    # Imported here: calculax.audit imports calculax.derivatives (for stabilize).
-    from ..audit import true_derivative
-
     args = [np.asarray(a) for a in args]
     out_shape = jax.eval_shape(f, *args).shape
     shape = out_shape + tuple(s for step in steps for s in args[step].shape)
@@ -92,53 +92,30 @@ def _differences(g: Callable, args: Sequence, argnum: int) -> Callable:
     x = jnp.asarray(args[argnum])
 
     def along(i, h):
-        shift = (jnp.arange(x.size) == i).reshape(x.shape) * h
+        direction = (jnp.arange(x.size) == i).reshape(x.shape)
 
-        def at(point):
+        def at(t):
+            point = x + direction * t
             return jnp.asarray(g(*args[:argnum], point, *args[argnum + 1 :]))
 
-        return (at(x + shift) - at(x - shift)) / (2 * h)
+        return central_difference(at, 0.0, h)
 
     batched = jax.jit(jax.vmap(along, in_axes=(0, 0), out_axes=-1))
-    return lambda h: batched(jnp.arange(x.size), h.reshape(-1))
+    return lambda h: batched(jnp.arange(x.size), jnp.asarray(h, x.dtype).reshape(-1))
 
 
 def ridders_tensor(g: Callable, args: Sequence, argnum: int):
     """Ridders-extrapolated ``d g / d args[argnum]``: ``(estimate, error estimate)``.
 
     Shapes ``out.shape + x.shape``. Per entry the initial step is
-    ``0.1 * max(|x_i|, 1)``, divided by ``SHRINK`` up to ``STEPS`` times; the
-    Neville tableau of each step's extrapolations gives the estimate whose
-    successive-difference error is smallest, and the sequence stops when the
-    diagonal's error grows past ``SAFE`` times the best (rounding has taken over).
-    Non-finite differences (a step leaving the domain) count as infinite error.
+    ``0.1 * max(|x_i|, 1)``, divided by ``SHRINK`` up to ``STEPS`` times
+    (``calculax._core.differences.ridders``).
     """
     x = np.asarray(args[argnum])
-    differences = _differences(g, args, argnum)
     h = 0.1 * np.maximum(np.abs(x), 1.0).reshape(-1)
-    previous = [np.asarray(differences(jnp.asarray(h, x.dtype)), np.float64)]
-    best = previous[0].copy()
-    error = np.full(best.shape, np.inf)
-    active = np.ones(best.shape, dtype=bool)
-    for _ in range(1, STEPS):
-        h = h / SHRINK
-        row = [np.asarray(differences(jnp.asarray(h, x.dtype)), np.float64)]
-        factor = SHRINK**2
-        for j in range(1, len(previous) + 1):
-            row.append((row[j - 1] * factor - previous[j - 1]) / (factor - 1))
-            factor *= SHRINK**2
-            estimate = np.maximum(
-                np.abs(row[j] - row[j - 1]), np.abs(row[j] - previous[j - 1])
-            )
-            estimate = np.where(np.isfinite(estimate), estimate, np.inf)
-            better = active & (estimate <= error)
-            best = np.where(better, row[j], best)
-            error = np.where(better, estimate, error)
-        growing = np.abs(row[-1] - previous[-1]) >= SAFE * error
-        active &= ~(growing & np.isfinite(error))
-        if not active.any():
-            break
-        previous = row
+    best, error = ridders(
+        _differences(g, args, argnum), h, shrink=SHRINK, steps=STEPS, safe=SAFE
+    )
     shape = best.shape[:-1] + x.shape
     return best.reshape(shape), error.reshape(shape)
 
