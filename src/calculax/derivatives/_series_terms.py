@@ -115,7 +115,7 @@ class Unrolled:
     runs through the whole function.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.nodes: list[Terms] = []
 
     def _node(self, n: int, rule: Callable[[int], object]) -> Terms:
@@ -228,10 +228,11 @@ class Unrolled:
         order 0, resolved order by order (``step``'s order ``k`` reads ``y`` below
         ``k``)."""
         result: list = []
-        placeholders = tuple(
-            self._node(n, lambda j, i=i, y0=y0: y0 if j == 0 else result[i][j])
-            for i, y0 in enumerate(inits)
-        )
+
+        def placeholder(i: int, y0) -> Terms:
+            return self._node(n, lambda j: y0 if j == 0 else result[i][j])
+
+        placeholders = tuple(placeholder(i, y0) for i, y0 in enumerate(inits))
         result.extend(step(placeholders))
         return placeholders
 
