@@ -95,9 +95,7 @@ def is_right(computed: float, truth: Any, dtype, order: int, slope: Any = 0.0) -
     return bool(error <= rtol(order, dtype) * (abs(truth) + slope))
 
 
-def classify(
-    computed: float, truth: Any, dtype, order: int, slope: Any = 0.0
-) -> str:
+def classify(computed: float, truth: Any, dtype, order: int, slope: Any = 0.0) -> str:
     """One of :data:`LABELS` for ``computed`` against a representable ``truth``."""
     computed = float(computed)
     if math.isnan(computed):

@@ -29,7 +29,7 @@ import numpy as np
 
 from .jaxpr import CUSTOM_JVP, CUSTOM_VJP, evaluate, inline, is_call, traced_name
 
-__all__ = ["high_precision", "true_derivative", "SUPPORTED"]
+__all__ = ["SUPPORTED", "high_precision", "partial_derivative", "true_derivative"]
 
 _UNARY_NAMES = (
     "neg abs sign floor ceil sin cos tan asin acos atan sinh cosh tanh asinh acosh "
@@ -371,9 +371,7 @@ def high_precision(f: Callable, *, digits: int = 50) -> Callable:
 
 
 def _index(where: str, name: str, value) -> int:
-    if isinstance(value, bool | np.bool_) or not isinstance(
-        value, numbers.Integral
-    ):
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
         raise TypeError(
             f"{where}: `{name}` must be an int or a sequence of ints; got {value!r}."
         )
@@ -476,18 +474,30 @@ def true_derivative(
         >>> print(true_derivative(lambda a, b: -a / b, 1e-30, 1e-30, argnums=1))
         1.0e+30
     """
-    import mpmath
-
     where = "true_derivative"
     _check_callable(where, f)
     digits = _check_digits(where, digits)
-    points = _scalar_points(where, args)
+    _scalar_points(where, args)
     orders = _derivative_orders(where, argnums, order, len(args))
+    return partial_derivative(f, args, orders, digits)
+
+
+def partial_derivative(
+    f: Callable, args: Sequence, orders: dict, digits: int, step_shift: int = 0
+):
+    """:func:`true_derivative` without the argument checks: ``f`` is traced at
+    ``args`` (their dtypes are ``f``'s), ``orders`` maps argument positions to their
+    orders. ``step_shift`` divides the difference steps by
+    ``2**step_shift``: a derivative that exists does not change (to ``digits``), one
+    that does not (a jump, a kink of ``sign``) does.
+    """
+    import mpmath
+
     # Trace once at the given points; evaluate the jaxpr at perturbed mpf points.
     closed = jax.make_jaxpr(f)(*args)
     if len(closed.jaxpr.outvars) != 1 or closed.jaxpr.outvars[0].aval.shape != ():
         raise ValueError(
-            f"{where}: needs a scalar-valued f of scalar arguments; f returns "
+            f"true_derivative: needs a scalar-valued f of scalar arguments; f returns "
             f"{[str(v.aval) for v in closed.jaxpr.outvars]}."
         )
     with mpmath.workdps(digits + 10):
@@ -497,13 +507,15 @@ def true_derivative(
             inputs = [np.array(p, dtype=object) for p in point]
             return _evaluate(closed.jaxpr, consts, inputs)[0][()]
 
-        point = [mpmath.mpf(p) for p in points]
-        value = _nested_partial(scalar, point, orders, digits)
+        point = [mpmath.mpf(float(a)) for a in args]
+        value = _nested_partial(scalar, point, orders, digits, step_shift=step_shift)
     with mpmath.workdps(digits):
         return +value
 
 
-def _nested_partial(function, point, orders: dict, digits: int, variable: int = 0):
+def _nested_partial(
+    function, point, orders: dict, digits: int, variable: int = 0, step_shift: int = 0
+):
     # One variable at a time, each with a central-difference step relative to its own
     # magnitude (2**-step_bits |x_i|, or absolute at 0), so variables of very
     # different scales (1e-103 and 1e-155) are each resolved; mpmath.diff adds the
@@ -514,14 +526,18 @@ def _nested_partial(function, point, orders: dict, digits: int, variable: int = 
         return function(*point)
     k = orders.get(variable, 0)
     if k == 0:
-        return _nested_partial(function, point, orders, digits, variable + 1)
-    step_bits = int(digits * 3.33) + 16  # truncation error ~ 2**(-2 step_bits)
+        return _nested_partial(
+            function, point, orders, digits, variable + 1, step_shift
+        )
+    step_bits = int(digits * 3.33) + 16 + step_shift  # truncation ~ 2**(-2 step_bits)
     x = point[variable]
     h = (abs(x) if x != 0 else mpmath.mpf(1)) * mpmath.mpf(2) ** -step_bits
 
     def along(t):
         shifted = list(point)
         shifted[variable] = t
-        return _nested_partial(function, shifted, orders, digits, variable + 1)
+        return _nested_partial(
+            function, shifted, orders, digits, variable + 1, step_shift
+        )
 
     return mpmath.diff(along, x, k, h=h, addprec=(k + 1) * (step_bits + 16))

@@ -36,8 +36,22 @@ def _check_partials(name: str, partials, args, out_shape) -> tuple:
             "derivative per argument, in order (use 0.0 for an argument with none)."
         )
     checked = []
-    for index, (partial, arg) in enumerate(zip(partials, args)):
-        partial = jnp.asarray(partial)
+    for index, (given, arg) in enumerate(zip(partials, args)):
+        try:
+            partial = jnp.asarray(given)
+        except (TypeError, ValueError):
+            partial = None
+        if partial is None or not jnp.issubdtype(partial.dtype, jnp.number):
+            raise TypeError(
+                f"custom_derivative: partial {index} of {name} must be an array of "
+                f"numbers (d out / d arg {index}); got {type(given).__name__} "
+                f"{given!r:.40}."
+            )
+        if jnp.issubdtype(partial.dtype, jnp.complexfloating):
+            raise TypeError(
+                f"custom_derivative: partial {index} of {name} is complex; the "
+                "partials of a real function are real."
+            )
         try:
             jnp.broadcast_shapes(partial.shape, jnp.shape(arg), out_shape)
         except ValueError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ._validate import check_args, dtype_of, output_shape, steps_of
@@ -48,7 +49,9 @@ def _check_direction(x, v, where: str) -> None:
         )
     for path, leaf in jax.tree_util.tree_leaves_with_path(v):
         dtype = dtype_of(leaf)
-        if not (np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)):
+        if not (
+            jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)
+        ):
             at = jax.tree_util.keystr(path) or "(the array itself)"
             raise TypeError(
                 f"{where}: the direction v at {at} has dtype {dtype}; it must be "
