@@ -1,4 +1,4 @@
-"""Chapter 1: the seed's first question, ``d(-a/b)/db`` for tiny and huge ``a = b``.
+"""Chapter 1: ``d(-a/b)/db`` for tiny and huge ``a = b``.
 
 ``jax.grad`` of ``-a / b`` forms ``a / b**2``, whose denominator underflows (``inf``)
 or overflows (``0``) long before the true derivative :math:`1/b` leaves the dtype's
@@ -139,8 +139,7 @@ def _print_table(stream, results, dtype, exponents) -> None:
         f"({len(exponents)} points); truth 1/b and -2/b**2",
         f"  from mpmath at 50 digits. right: within {ULPS[1]} ulp (first) / "
         f"{ULPS[2]} ulp (second) of the",
-        "  truth, or of the truth at inputs moved as much; n: points where the "
-        "truth",
+        "  truth, or of the truth at inputs moved as much; n: points where the truth",
         f"  is a normal {name} (XLA on CPU flushes subnormal inputs to zero, where "
         "-a/b is 0/0).",
         *(f"  {m:<8} = {description}" for m, description in METHODS.items()),

@@ -1,4 +1,4 @@
-r"""Tour chapter: the seed's tensor derivatives, worked with ``calculax.derivative``.
+r"""Tour chapter: tensor derivatives, worked with ``calculax.derivative``.
 
 For ``Z(X, Y) = X @ X @ Y`` (``X`` square ``n x n``, ``Y`` ``n x p``) the mixed partial
 :math:`\partial_Y \partial_X Z` is a 6-index tensor of shape ``(n, p, n, n, n, p)``:
@@ -42,12 +42,12 @@ FIGURE = "tensor_derivatives.png"
 
 
 def my_formula(x, y):
-    """The seed's ``Z = X @ X @ Y``."""
+    """``Z = X @ X @ Y``."""
     return x @ x @ y
 
 
 def loss(x, y):
-    """The seed's Frobenius-norm loss ``||X @ X @ Y||_F``, as ``jnp.linalg.norm``.
+    """The Frobenius-norm loss ``||X @ X @ Y||_F``, as ``jnp.linalg.norm``.
 
     (``calculax.numpy.linalg.norm`` is the stable choice at ``Z = 0``; it scales by
     exponent bit manipulation, which the high-precision interpreter does not read.)
@@ -122,7 +122,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         "trick_error": float(jnp.max(jnp.abs(trick - formula.sum(axis=(0, 1, 2, 3))))),
     }
     stream.write(
-        "Tensor derivatives: the seed's Z = X @ X @ Y and "
+        "Tensor derivatives: Z = X @ X @ Y and "
         "loss = ||Z||_F\n"
         f"  X {x.shape}, Y {y.shape}, {dtype.name}. Shape convention: out.shape + "
         "x_i.shape + x_j.shape\n"

@@ -88,7 +88,7 @@ class AuditReport:
         return "\n".join(lines)
 
     def plot(self, path: str | Path) -> Path:
-        """The seed's figure: both methods side by side, coloured by class."""
+        """The sweep as a figure: each method's panel, points coloured by class."""
         truth_line = np.array(
             [abs(float(t)) if t is not None else np.nan for t in self.truths]
         )

@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._core import tolerance
-from .._core.results import RESULTS, AbstractResult, NumericalError
+from .._core.results import RESULTS, AbstractResult, NumericalError, summarize
 from .._core.validate import boolean
 from ._derivative import derivative
 from ._reference import differentiable, fd_tensor, truth_tensor
@@ -162,7 +162,7 @@ class DerivativeCheck(AbstractResult):
                 f"error {error:.3g} (allowed {allowed:.3g})"
             )
         if self.status != RESULTS.successful:
-            lines.append(RESULTS[self.status])
+            lines.append(summarize(self.status))
         if self.failures:
             lines.append(
                 "Where f has a kink or a jump at the point, its derivative does not "
@@ -361,11 +361,11 @@ def check_derivative(
     if reference == "truth":
         try:
             ref = truth_tensor(f, args, steps, digits)
-        except NotImplementedError as error:
+        except NotImplementedError as unsupported:
             raise NotImplementedError(
-                f"check_derivative: {error}; reference='finite-difference' works for "
-                "any function"
-            ) from error
+                f"check_derivative: {unsupported}; reference='finite-difference' "
+                "works for any function"
+            ) from unsupported
         uncertainty = np.zeros_like(ref)
     else:
         ref, uncertainty = fd_tensor(f, args, steps, derivative)

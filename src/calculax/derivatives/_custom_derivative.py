@@ -1,8 +1,9 @@
 """``custom_derivative``: give a function's partial derivatives in one place.
 
-In the style of the seed's ``newDivGrad``: the user writes the primal and, separately,
-the element-wise partial derivatives :math:`\\partial f/\\partial x_i` as functions of
-the same arguments. calculax turns them into a ``jax.custom_jvp`` whose tangent is
+As with a hand-written ``autograd.Function`` in PyTorch, the user writes the primal
+and, separately, the element-wise partial derivatives
+:math:`\\partial f/\\partial x_i` as functions of the same arguments. calculax
+turns them into a ``jax.custom_jvp`` whose tangent is
 
 .. math:: df = \\sum_i \\frac{\\partial f}{\\partial x_i} \\odot dx_i
 
@@ -102,7 +103,7 @@ def custom_derivative(
         >>> import jax, jax.numpy as jnp
         >>> import calculax
         >>> import calculax.numpy as cnp
-        >>> def ratio_partials(a, b):  # the seed's newDivGrad, stable form
+        >>> def ratio_partials(a, b):  # d(a/b): 1/b and -(a/b)/b, stably
         ...     return cnp.reciprocal(b), -cnp.divide(cnp.divide(a, b), b)
         >>> @calculax.custom_derivative(partials=ratio_partials)
         ... def ratio(a, b):
