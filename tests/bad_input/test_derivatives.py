@@ -31,6 +31,7 @@ import pytest
 import calculax
 from calculax import audit as _audit_package
 from calculax import derivatives as D
+from tests.test_check_derivative import _scaled_rule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,20 +83,6 @@ def _close(truth, rtol):
         )
 
     return check
-
-
-def _scaled_rule(error):
-    @jax.custom_jvp
-    def f(x):
-        return jnp.stack([1e6 * x[0] * x[1], x[1]])
-
-    @f.defjvp
-    def _(primals, tangents):
-        (x,), (t,) = primals, tangents
-        row0 = 1e6 * (t[0] * x[1] + x[0] * t[1])
-        return f(x), jnp.stack([row0, (1 + error) * t[1]])
-
-    return f
 
 
 def _vjp_only():

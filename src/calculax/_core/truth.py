@@ -28,6 +28,7 @@ import jax
 import numpy as np
 
 from .jaxpr import CUSTOM_JVP, CUSTOM_VJP, evaluate, inline, is_call, traced_name
+from .validate import positions
 
 __all__ = ["SUPPORTED", "high_precision", "partial_derivative", "true_derivative"]
 
@@ -380,21 +381,7 @@ def _index(where: str, name: str, value) -> int:
 
 def _derivative_orders(where: str, argnums, order, count: int) -> dict[int, int]:
     """``{argument: order}`` from ``argnums``/``order``, every entry checked."""
-    nums = tuple(argnums) if isinstance(argnums, Sequence) else (argnums,)
-    nums = tuple(_index(where, "argnums", a) for a in nums)
-    if not nums:
-        raise ValueError(f"{where}: `argnums` must name at least one argument; got ().")
-    for i in nums:
-        if not 0 <= i < count:
-            raise ValueError(
-                f"{where}: `argnums` {argnums!r} is out of range for {count} "
-                f"argument(s) (valid: 0 to {count - 1})."
-            )
-    if len(set(nums)) != len(nums):
-        raise ValueError(
-            f"{where}: `argnums` must not repeat an argument; got {argnums!r} (raise "
-            "its entry of `order` instead)."
-        )
+    nums = positions(where, "argnums", argnums, count)
     if isinstance(order, Sequence):
         orders = tuple(_index(where, "order", k) for k in order)
         if len(orders) != len(nums):

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.validate import positions
+
 __all__ = ["MODES", "arguments", "dtype_of", "exponents_of", "sign_of", "swept"]
 
 MODES = ("reverse", "forward")
@@ -60,24 +62,18 @@ def arguments(f: Callable, at) -> list[float]:
 
 def swept(wrt, tie, count: int) -> list[int]:
     """``[wrt, *tie]``, each an argument index in range, none twice."""
-    wrt = _integer("wrt", wrt)
     if isinstance(tie, str) or not isinstance(tie, Sequence | np.ndarray):
         raise TypeError(
             f"audit: `tie` must be a sequence of argument indices; got {tie!r}."
         )
-    indices = [wrt, *(_integer("tie", t) for t in tie)]
-    for index, name in zip(indices, ["wrt"] + ["tie"] * len(tie)):
-        if not 0 <= index < count:
-            raise ValueError(
-                f"audit: `{name}`={index} is out of range: f takes {count} "
-                f"argument(s) (valid: 0 to {count - 1})."
-            )
-    if len(set(indices)) != len(indices):
+    (wrt,) = positions("audit", "wrt", wrt, count)
+    others = positions("audit", "tie", list(tie), count) if len(tie) else ()
+    if wrt in others:
         raise ValueError(
             f"audit: `tie` must list other arguments than `wrt`, each once; got "
             f"wrt={wrt}, tie={list(tie)}."
         )
-    return indices
+    return [wrt, *others]
 
 
 def sign_of(sign) -> float:

@@ -91,6 +91,22 @@ def _pair(a, i: int, b, j: int):
     return (None, None) if _zero(u) or _zero(w) else (u, w)
 
 
+def _leibniz(a, b, product: Callable) -> Callable[[int], object]:
+    """Coefficient ``k`` of the Leibniz sum
+    :math:`\\sum_i \\binom{k}{i}\\,\\text{product}(a_i, b_{k-i})`, skipping the
+    static zeros."""
+
+    def coefficient(k: int):
+        total = 0
+        for i in range(k + 1):
+            u, w = _pair(a, i, b, k - i)
+            if u is not None:
+                total = _add(total, _mul(product(u, w), float(math.comb(k, i))))
+        return total
+
+    return coefficient
+
+
 class Terms:
     """A ``t``-dependent value: ``n`` coefficients, each computed once on demand."""
 
@@ -201,17 +217,7 @@ class Unrolled:
         return self._node(dy.n + 1, lambda j: y0 if j == 0 else dy[j - 1])
 
     def mul(self, a, b, strong: bool = False):
-        def rule(k):
-            total = 0
-            for i in range(k + 1):
-                u, w = _pair(a, i, b, k - i)
-                if u is None:
-                    continue
-                term = _mul(u, w, strong)
-                total = _add(total, _mul(term, float(math.comb(k, i))))
-            return total
-
-        return self._node(a.n, rule)
+        return self._node(a.n, _leibniz(a, b, lambda u, w: _mul(u, w, strong)))
 
     def where(self, pred, a, b):
         def rule(j):
@@ -284,14 +290,7 @@ class Unrolled:
     def bilinear(self, eqn, a, b):
         avals = [var.aval for var in eqn.invars]
 
-        def coefficient(k):
-            total = 0
-            for i in range(k + 1):
-                u, w = _pair(a, i, b, k - i)
-                if u is None:
-                    continue
-                term = bind(eqn, (_array(u, avals[0]), _array(w, avals[1])))
-                total = _add(total, _mul(term, float(math.comb(k, i))))
-            return total
+        def product(u, w):
+            return bind(eqn, (_array(u, avals[0]), _array(w, avals[1])))
 
-        return self._node(a.n, coefficient)
+        return self._node(a.n, _leibniz(a, b, product))
