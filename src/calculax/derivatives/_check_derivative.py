@@ -231,25 +231,29 @@ def _digits(digits) -> int:
 
 def _slope(f: Callable, args, argnums, order, shape) -> np.ndarray:
     """:math:`\\sum_j |x_j|\\,|\\partial y / \\partial x_j|` over every floating
-    input (``0`` where it cannot be computed: then the check is the stricter one)."""
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    orders = (order,) * len(nums) if isinstance(order, int) else tuple(order)
+    array input, by forward mode on the derivative (one compilation); ``0`` where it
+    cannot be computed (then the check is the stricter one)."""
+    inputs = tuple(
+        j
+        for j, arg in enumerate(args)
+        if len(jax.tree.leaves(arg)) == 1
+        and jax.tree.leaves(arg)[0] is arg
+        and jnp.issubdtype(jnp.result_type(arg), jnp.floating)
+    )
+    if not inputs:
+        return np.zeros(shape)
+    inner = derivative(f, argnums, order)
+    try:
+        more = jax.jit(jax.jacfwd(inner, argnums=inputs))(*args)
+    except (DerivativeTooLargeError, TypeError, ValueError):
+        return np.zeros(shape)
     total = np.zeros(shape)
-    for j, arg in enumerate(args):
-        leaves = jax.tree.leaves(arg)
-        if len(leaves) != 1 or leaves[0] is not arg:
-            continue  # pytrees and non-arrays: not inputs of the floor
-        if not jnp.issubdtype(jnp.result_type(arg), jnp.floating):
-            continue
-        try:
-            more = derivative(f, (*nums, j), (*orders, 1))(*args)
-        except (DerivativeTooLargeError, TypeError, ValueError):
-            continue
-        more = np.abs(np.asarray(more, np.float64))
-        weights = np.abs(np.asarray(arg, np.float64))
-        axes = tuple(range(more.ndim - weights.ndim, more.ndim))
-        inner = tuple(range(weights.ndim))
-        total = total + np.tensordot(more, weights, axes=(axes, inner))
+    for j, block in zip(inputs, more):
+        block = np.abs(np.asarray(block, np.float64))
+        weights = np.abs(np.asarray(args[j], np.float64))
+        axes = tuple(range(block.ndim - weights.ndim, block.ndim))
+        inner_axes = tuple(range(weights.ndim))
+        total = total + np.tensordot(block, weights, axes=(axes, inner_axes))
     return np.where(np.isfinite(total), total, 0.0)
 
 
