@@ -95,14 +95,9 @@ def _imports(package: Path) -> set[str]:
     found = set()
     for path in package.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
+            # `from ..x import y` in a module of the package names the package x.
             if isinstance(node, ast.ImportFrom) and node.level >= 2 and node.module:
                 found.add(node.module.split(".")[0])
-            if (
-                isinstance(node, ast.ImportFrom)
-                and node.level == 1
-                and (path.parent != package)
-            ):
-                pass
     return found
 
 
