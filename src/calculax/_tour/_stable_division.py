@@ -139,9 +139,10 @@ def _print_table(stream, results, dtype, exponents) -> None:
         f"({len(exponents)} points); truth 1/b and -2/b**2",
         f"  from mpmath at 50 digits. right: within {ULPS[1]} ulp (first) / "
         f"{ULPS[2]} ulp (second) of the",
-        "  truth, or of the truth at inputs moved as much; n: points where the truth",
-        f"  is a normal {name} (XLA on CPU flushes subnormal inputs to zero, where "
-        "-a/b is 0/0).",
+        "  truth, or of the truth at inputs moved as much; n: points where the truth "
+        "is a",
+        f"  normal {name} (XLA on CPU flushes subnormal inputs to zero, where -a/b is "
+        "0/0).",
         *(f"  {m:<8} = {description}" for m, description in METHODS.items()),
         "",
         f"  {'order':<7}{'method':<10}{'right/n':>9}{'inaccurate':>12}{'inf':>6}"
