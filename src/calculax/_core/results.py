@@ -140,6 +140,13 @@ class RESULTS(eqx.Enumeration):  # type: ignore[misc]
     derivative_mismatch = (
         "The derivative disagrees with the reference beyond the tolerance."
     )
+    derivative_unverified = (
+        "Some entries of the derivative could not be verified: the reference is "
+        "undefined (nan) there, or less precise than the tolerance (finite "
+        "differences that do not converge, as at a kink, a jump or the edge of the "
+        "domain, where the derivative may not exist). Use reference='truth', or "
+        "check at another point."
+    )
 
 
 _OK_CODES = (RESULTS.successful, RESULTS.event_occurred)
