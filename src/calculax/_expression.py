@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import importlib
 import inspect
 import math
@@ -38,14 +39,10 @@ import types
 from collections.abc import Callable
 from typing import NoReturn
 
-import jax.numpy as jnp
-
-from . import numpy as cnp
-
 __all__ = [
     "ExpressionError",
     "ImportFailure",
-    "FUNCTIONS",
+    "NAMESPACES",
     "MAX_DEPTH",
     "parse_lambda",
     "load_function",
@@ -95,12 +92,30 @@ _MATH_NAMES = {
     "pow": "power",
 }
 
-FUNCTIONS: dict[str, dict[str, Callable]] = {
-    "jnp": {name: getattr(jnp, name) for name in _JNP_NAMES},
-    "np": {name: getattr(jnp, name) for name in _JNP_NAMES},
-    "math": {name: getattr(jnp, target) for name, target in _MATH_NAMES.items()},
-    "cnp": {name: getattr(cnp, name) for name in _JNP_NAMES if hasattr(cnp, name)},
-}
+NAMESPACES = ("cnp", "jnp", "math", "np")
+
+
+@functools.cache
+def _functions() -> dict[str, dict[str, Callable]]:
+    """The whitelisted functions (imports JAX: a malformed expression fails first)."""
+    import jax.numpy as jnp
+
+    from . import numpy as cnp
+
+    return {
+        "jnp": {name: getattr(jnp, name) for name in _JNP_NAMES},
+        "np": {name: getattr(jnp, name) for name in _JNP_NAMES},
+        "math": {name: getattr(jnp, target) for name, target in _MATH_NAMES.items()},
+        "cnp": {name: getattr(cnp, name) for name in _JNP_NAMES if hasattr(cnp, name)},
+    }
+
+
+def __getattr__(name: str):
+    if name == "FUNCTIONS":  # namespace -> function name -> function
+        return _functions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _UNARY = (ast.USub, ast.UAdd)
@@ -178,7 +193,7 @@ def parse_lambda(source: str) -> Callable:
     # so no builtin is reachable from the text; the frame keeps the real builtins
     # because JAX's C++ dispatch imports through the calling frame's __import__.
     namespace: dict = {"__builtins__": builtins}
-    for prefix, table in FUNCTIONS.items():
+    for prefix, table in _functions().items():
         namespace[prefix] = types.SimpleNamespace(**table, **_CONSTANTS)
     try:
         code = compile(tree, "<calculax expression>", "eval")
@@ -232,7 +247,7 @@ def _parameters(arguments: ast.arguments) -> set[str]:
     names = [a.arg for a in arguments.args]
     for argument in arguments.args:
         _check_name(argument.arg, argument)
-        if argument.arg in FUNCTIONS:
+        if argument.arg in NAMESPACES:
             raise ExpressionError(
                 f"parameter {argument.arg!r} at column {argument.col_offset + 1} "
                 f"shadows the namespace {argument.arg!r}: rename it"
@@ -297,7 +312,7 @@ def _check_arity(call: ast.Call) -> None:
     if any(isinstance(a, ast.Starred) for a in call.args):
         return  # rejected by _check with its own message
     try:
-        signature = inspect.signature(FUNCTIONS[namespace][name])
+        signature = inspect.signature(_functions()[namespace][name])
     except (TypeError, ValueError):  # pragma: no cover - no signature to check
         return
     try:
@@ -324,9 +339,9 @@ def _check_attribute(node: ast.AST, allowed, kind: str) -> None:
         _reject(node, f"{_describe(node)} as a function (write e.g. jnp.exp(x))")
     namespace, name = node.value.id, node.attr
     _check_name(name, node)
-    if namespace not in FUNCTIONS:
-        _reject(node, f"the namespace {namespace!r} (use one of {sorted(FUNCTIONS)})")
-    table = FUNCTIONS[namespace] if allowed is None else allowed
+    if namespace not in NAMESPACES:
+        _reject(node, f"the namespace {namespace!r} (use one of {list(NAMESPACES)})")
+    table = _functions()[namespace] if allowed is None else allowed
     if name not in table:
         _reject(
             node,

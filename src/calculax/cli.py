@@ -383,8 +383,6 @@ def _exponents(text: str | None, dtype: str) -> tuple[range | None, float]:
 
 
 def _audit(args) -> None:
-    from .audit import audit
-
     function, names, wrt, values = _function(args)
     tie: list[int] = []
     for item in args.tie:
@@ -395,6 +393,8 @@ def _audit(args) -> None:
     exponents, sign = _exponents(args.range, args.dtype)
     plot = _figure_path(args.plot)
     show = args.progress or _isatty(sys.stderr)
+    from .audit import audit  # JAX: after the command line is checked
+
     try:
         report = audit(
             function,
@@ -429,12 +429,10 @@ def _audit(args) -> None:
 
 
 def _explain(args) -> None:
-    import numpy as np
-
-    from .audit import explain
-
     function, names, wrt, values = _function(args)
     plot = _figure_path(args.plot)
+    from .audit import explain  # JAX: after the command line is checked
+
     dtype = np.dtype(args.dtype).type
     try:
         report = explain(
