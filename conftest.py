@@ -11,14 +11,17 @@ object and hands the same converted copy to every later trace *in either mode* f
 long as that copy is alive, and a compiled program keeps it alive. A float32 copy
 made under a 32-bit doctest would then enter later float64 programs (quadax's
 Gauss-Kronrod tables did: float32 accuracy, status ``roundoff``). So the 32-bit items
-run last (collection order; each ``pytest-xdist`` worker gets its items in that
+run first (collection order; each ``pytest-xdist`` worker gets its items in that
 order) and the mode switches, with one ``jax.clear_caches()``, only where the mode of
-the next item differs from the current one: about once per worker, instead of after
-every doctest, so that later tests on a worker keep their compiled programs.
+the next item differs from the current one: at most twice per worker, instead of
+after every doctest, so that the doctests share their compiled programs and the
+64-bit tests keep theirs. First, because a clear is as slow as the caches are big
+(tens of seconds after the 64-bit tests, measured): the 32-bit items compile less.
 
-Items that use the built wheel (``tests/test_cli.py``) run first: they hold the
-longest single job of the suite (the tour, in a fresh process), which overlaps best
-with the rest when it starts early, and both land on the same worker.
+Before them run the items that use the built wheel (``tests/test_cli.py``): they
+hold the longest single job of the suite (the tour, in a fresh process), which
+overlaps best with the rest when it starts early, and compile nothing in this
+process.
 
 Hypothesis runs derandomized by default (profile ``ci``: the same examples on every
 run, so CI cannot fail by chance); ``python -m pytest --hypothesis-profile=explore``
@@ -47,11 +50,11 @@ def in_default_precision(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Wheel users first, 32-bit items last; otherwise the collection order."""
+    """Wheel users first, then the 32-bit items; otherwise the collection order."""
     items.sort(
         key=lambda item: (
             "wheel" not in getattr(item, "fixturenames", ()),
-            in_default_precision(item),
+            not in_default_precision(item),
         )
     )
 
