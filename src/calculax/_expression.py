@@ -46,6 +46,7 @@ __all__ = [
     "MAX_DEPTH",
     "parse_lambda",
     "load_function",
+    "one_line",
 ]
 
 MAX_DEPTH = 200  # nesting levels: far below where CPython's compiler recurses out
@@ -411,7 +412,7 @@ def load_function(spec: str) -> Callable:
         raise
     except BaseException as error:  # ImportError, the module's own error, exit()
         raise ImportFailure(
-            f"cannot import module {module_name!r}: {_one_line(error)}"
+            f"cannot import module {module_name!r}: {one_line(error)}"
         ) from None
     finally:
         if added:
@@ -430,7 +431,7 @@ def load_function(spec: str) -> Callable:
     return target
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     """``Type: first line of the message`` (the exit code for ``SystemExit``)."""
     if isinstance(error, SystemExit):
         return f"it called exit({error.code!r})"

@@ -395,7 +395,7 @@ def _audit(args) -> None:
     show = args.progress or _isatty(sys.stderr)
     from .audit import audit  # JAX: after the command line is checked
 
-    try:
+    with _users_code(f"audit {_shown(args.function)}"):
         report = audit(
             function,
             wrt=wrt,
@@ -408,12 +408,6 @@ def _audit(args) -> None:
             progress=ProgressBar(sys.stderr) if show else None,
             rewrite=args.rewrite,
         )
-    except KeyboardInterrupt:
-        raise
-    except BaseException as error:  # the user's function: report it in one line
-        raise _Failure(
-            f"cannot audit {_shown(args.function)}: {_one_line(error)}"
-        ) from None
     print(
         f"## audit of `{_shown(args.function)}`: derivative of order {args.order} in "
         f"{names[wrt]} ({args.dtype})\n"
@@ -434,18 +428,23 @@ def _explain(args) -> None:
     from .audit import explain  # JAX: after the command line is checked
 
     dtype = np.dtype(args.dtype).type
-    try:
+    with _users_code(f"explain {_shown(args.function)}"):
         report = explain(
             function, argnums=wrt, order=args.order, stabilized=args.stabilized
         )(*[dtype(v) for v in values])
-    except KeyboardInterrupt:
-        raise
-    except BaseException as error:  # the user's function: report it in one line
-        raise _Failure(
-            f"cannot explain {_shown(args.function)}: {_one_line(error)}"
-        ) from None
     print(report.to_markdown())
     _plot(report, plot)
+
+
+@contextlib.contextmanager
+def _users_code(what: str):
+    """Whatever the user's function raises (or exits with): one line, status 1."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
+        raise _Failure(f"cannot {what}: {_one_line(error)}") from None
 
 
 def _figure_path(path: str | None) -> Path | None:
@@ -516,10 +515,10 @@ def _isatty(stream) -> bool:
 
 
 def _one_line(error: BaseException) -> str:
-    if isinstance(error, SystemExit):
-        return f"it called exit({error.code!r})"
-    lines = str(error).strip().splitlines()
-    line = f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    """``Type: first line`` (see ``_expression``), with a hint for JAX's tracers."""
+    from ._expression import one_line
+
+    line = one_line(error)
     if "Tracer" in type(error).__name__ or "Concretization" in type(error).__name__:
         line += (
             " (JAX traces FUNCTION: write it with jax.numpy, without Python "
