@@ -1,8 +1,27 @@
 """Test configuration shared by ``tests/`` and the doctests in ``src/``.
 
-float64 is enabled for the test run (tests name their dtypes); docstring examples run
-in JAX's default 32-bit mode, as a user would run them. Implicit rank promotion is an
-error, and pytest treats warnings as errors (``pyproject.toml``).
+float64 is enabled for the test run (tests name their dtypes); docstring examples and
+the tests marked ``default_precision`` (the docs pages, the gallery scripts) run in
+JAX's default 32-bit mode, as a user runs them. Implicit rank promotion is an error,
+and pytest treats warnings as errors (``pyproject.toml``).
+
+Switching ``jax_enable_x64`` inside one process is not free: JAX (0.10) converts a
+NumPy constant that a traced function stages (``jnp.asarray(TABLE)``) once per array
+object and hands the same converted copy to every later trace *in either mode* for as
+long as that copy is alive, and a compiled program keeps it alive. A float32 copy
+made under a 32-bit doctest would then enter later float64 programs (quadax's
+Gauss-Kronrod tables did: float32 accuracy, status ``roundoff``). So the 32-bit items
+run first (collection order; each ``pytest-xdist`` worker gets its items in that
+order) and the mode switches, with one ``jax.clear_caches()``, only where the mode of
+the next item differs from the current one: at most twice per worker, instead of
+after every doctest, so that the doctests share their compiled programs and the
+64-bit tests keep theirs. First, because a clear is as slow as the caches are big
+(tens of seconds after the 64-bit tests, measured): the 32-bit items compile less.
+
+Before them run the items that use the built wheel (``tests/test_cli.py``): they
+hold the longest single job of the suite (the tour, in a fresh process), which
+overlaps best with the rest when it starts early, and compile nothing in this
+process.
 
 Hypothesis runs derandomized by default (profile ``ci``: the same examples on every
 run, so CI cannot fail by chance); ``python -m pytest --hypothesis-profile=explore``
@@ -22,15 +41,28 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile("ci")
 
 
-@pytest.fixture(autouse=True)
-def _doctests_in_default_precision(request):
-    """Docstring examples run as a user runs them: JAX's default 32-bit mode."""
-    if not isinstance(request.node, DoctestItem):
-        yield
-        return
-    jax.config.update("jax_enable_x64", False)
-    try:
-        yield
-    finally:
-        jax.config.update("jax_enable_x64", True)
-        jax.clear_caches()  # see tests/helpers.py: default_precision
+def in_default_precision(item: pytest.Item) -> bool:
+    """Whether ``item`` runs in JAX's default 32-bit mode (doctests, marked tests)."""
+    return isinstance(item, DoctestItem) or (
+        item.get_closest_marker("default_precision") is not None
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Wheel users first, then the 32-bit items; otherwise the collection order."""
+    items.sort(
+        key=lambda item: (
+            "wheel" not in getattr(item, "fixturenames", ()),
+            not in_default_precision(item),
+        )
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Set the item's precision before any of its fixtures runs (see module doc)."""
+    x64 = not in_default_precision(item)
+    if jax.config.read("jax_enable_x64") != x64:
+        jax.config.update("jax_enable_x64", x64)
+        jax.clear_caches()  # drop the other mode's converted constants

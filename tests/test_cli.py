@@ -4,6 +4,7 @@ import math
 import os
 import re
 import shlex
+import site
 import subprocess
 import sys
 import tarfile
@@ -17,16 +18,32 @@ from calculax.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
+def _environment_site_dirs() -> list[str]:
+    """The folders the running environment imports its packages from.
+
+    In a virtual environment: its own site-packages (and its base's when made with
+    ``--system-site-packages``); in the system Python: the system's and the user's.
+    """
+    dirs = list(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dict.fromkeys(dirs) if os.path.isdir(d)]
+
+
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory):
     """The wheel and sdist of this tree, built as a release is, installed in a venv.
 
     ``python -m build --no-isolation`` (hatchling from the test extra, so nothing is
-    downloaded) writes both; the wheel goes into a fresh venv made with
-    ``--system-site-packages --without-pip`` (JAX and the other dependencies come
-    from the environment running the tests, not from the network) by this
-    environment's ``pip --python VENV install --no-deps --ignore-installed`` (the
-    editable calculax of the environment must not satisfy the requirement).
+    downloaded) writes both; the wheel goes into a fresh venv (``--without-pip``)
+    by this environment's ``pip --python VENV install --no-deps --ignore-installed``
+    (the editable calculax of the environment must not satisfy the requirement).
+    JAX and the other dependencies come from the environment running the tests, not
+    from the network: a ``.pth`` file in the venv lists that environment's
+    site-packages folders, after the venv's own (so the wheel's calculax comes
+    first; the ``.pth`` files inside them, such as an editable install's, are not
+    read). This works from a virtual environment, where ``--system-site-packages``
+    would reach the base interpreter's packages instead, as from the system Python.
     Returns ``(dist folder, venv's bin folder)``.
     """
     root = tmp_path_factory.mktemp("wheel")
@@ -34,8 +51,21 @@ def wheel(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     build = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist)]
     subprocess.run(build + [str(ROOT)], check=True, capture_output=True, env=env)
-    make = [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip"]
-    subprocess.run(make + [str(venv)], check=True, env=env)
+    make = [sys.executable, "-m", "venv", "--without-pip", str(venv)]
+    subprocess.run(make, check=True, env=env)
+    purelib = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import sysconfig as s; print(s.get_paths()['purelib'])",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout.strip()
+    lines = "".join(f"{d}\n" for d in _environment_site_dirs())
+    (Path(purelib) / "_calculax_test_environment.pth").write_text(lines)
     (whl,) = dist.glob("calculax-*.whl")
     pip = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python")]
     pip += ["install", "--no-deps", "--ignore-installed", "--no-index", "--quiet"]
@@ -44,7 +74,7 @@ def wheel(tmp_path_factory):
     return dist, venv / "bin"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tour(wheel, tmp_path_factory):
     """``calculax tour`` run by the console script that the built wheel installed."""
     _, bin_dir = wheel
@@ -73,6 +103,7 @@ def test_the_wheel_is_what_the_venv_imports(wheel):
         text=True,
         check=True,
         cwd=dist,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     ).stdout.strip()
     assert Path(where).is_relative_to(bin_dir.parent), where
 
@@ -310,7 +341,7 @@ def test_explain_a_function_from_a_module(tmp_path, monkeypatch, capsys):
         (["explain", "lambda x: __import__('os').getcwd()"], 2, "'__import__'"),
         (["explain", "lambda x: x", "--wrt", "y"], 2, "unknown argument 'y'"),
         (["explain", "lambda x: x", "--at", "x=abc"], 2, "not a number"),
-        (["explain", "lambda x: x", "--order", "0"], 2, "--order must be >= 1"),
+        (["explain", "lambda x: x", "--order", "0"], 2, "--order must be between 1"),
         (["audit", "lambda a: a", "--range", "1:-1"], 2, "same sign"),
         (["audit", "lambda a: a", "--range", "1e5"], 2, "LO:HI"),
         (["audit", "lambda a, b: a", "--tie", "a"], 2, "NAME=VALUE"),

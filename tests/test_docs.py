@@ -2,11 +2,11 @@
 builds with ``mkdocs build --strict``.
 
 Each page's ``python`` blocks run in order in one namespace, in JAX's default 32-bit
-mode (as a reader runs them; the rest of the suite enables float64), with the current
-folder a temporary one so that blocks writing figures write there. Every block
-asserts its own claims against closed forms, mpmath or an independent method; a block
-that raises fails with the page and block number. Docstring examples are doctests
-(collected from ``src/``), not repeated here.
+mode (as a reader runs them; the rest of the suite enables float64; see
+``conftest.py``), with the current folder a temporary one so that blocks writing
+figures write there. Every block asserts its own claims against closed forms, mpmath
+or an independent method; a block that raises fails with the page and block number.
+Docstring examples are doctests (collected from ``src/``), not repeated here.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import types
 from pathlib import Path
 
 import pytest
-
-from .helpers import default_precision
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -47,16 +45,16 @@ def test_the_pages_have_their_examples():
         assert counts[name] >= 1, name
 
 
+@pytest.mark.default_precision
 @pytest.mark.parametrize("page", [p for p in PAGES if _blocks(p)], ids=lambda p: p.stem)
 def test_code_blocks_run(page, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": f"docs.{page.stem}"}
-    with default_precision():
-        for number, block in enumerate(_blocks(page), start=1):
-            try:
-                exec(compile(block, f"{page.name}[block {number}]", "exec"), namespace)
-            except Exception as error:  # noqa: BLE001 -- report which block failed
-                pytest.fail(f"block {number} of {page.name} raised {error!r}")
+    for number, block in enumerate(_blocks(page), start=1):
+        try:
+            exec(compile(block, f"{page.name}[block {number}]", "exec"), namespace)
+        except Exception as error:  # noqa: BLE001 -- report which block failed
+            pytest.fail(f"block {number} of {page.name} raised {error!r}")
     if page.name == "tensor_derivatives.md":
         assert "disagree" in capsys.readouterr().out
     if page.name == "how_derivatives_are_computed.md":
@@ -78,19 +76,29 @@ def _public(module: types.ModuleType) -> set[str]:
     }
 
 
-API_PAGES = {
-    "calculax.numpy": "numpy",
-    "calculax.numpy.special": "numpy",
-    "calculax.numpy.nn": "numpy",
-    "calculax.numpy.linalg": "numpy",
-    "calculax.derivatives": "derivatives",
-    "calculax.audit": "audit",
-    "calculax.curvature": "curvature",
-    "calculax.curvature.methods": "curvature",
-    "calculax.entropy": "entropy",
-    "calculax.integrate": "integrate",
-    "calculax.ode": "ode",
-}
+def _api_pages() -> dict[str, str]:
+    """Module -> API page, from ``docs/hooks/api_pages.py`` (which writes them)."""
+    sys.path.insert(0, str(DOCS / "hooks"))
+    try:
+        pages = importlib.import_module("api_pages").PAGES
+    finally:
+        sys.path.remove(str(DOCS / "hooks"))
+    return {module: page for page, modules in pages.items() for module in modules}
+
+
+API_PAGES = _api_pages()
+SRC = ROOT / "src" / "calculax"
+
+
+def test_every_public_package_has_an_api_page():
+    packages = {
+        ".".join(init.parent.relative_to(SRC.parent).parts)
+        for init in SRC.rglob("__init__.py")
+        if not any(part.startswith("_") for part in init.parent.relative_to(SRC).parts)
+    }
+    assert packages - {"calculax"} <= set(API_PAGES), (
+        "run python docs/hooks/api_pages.py"
+    )
 
 
 @pytest.mark.parametrize("module_name", sorted(API_PAGES))

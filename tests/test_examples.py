@@ -21,8 +21,6 @@ import pytest
 
 from calculax._tour import CHAPTERS
 
-from .helpers import default_precision
-
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
 TOPICS = {  # script number -> the tour chapters' modules it must run
@@ -61,13 +59,12 @@ def test_script_runs_its_tour_chapters(number, tmp_path, monkeypatch):
     assert names == TOPICS[number]
 
 
-@pytest.fixture
-def float32():
-    with default_precision():  # as a reader runs the script
-        yield
+# As a reader runs the scripts: JAX's default 32-bit mode (conftest.py).
+float32 = pytest.mark.default_precision
 
 
-def test_01_stable_gradients(float32, capsys):
+@float32
+def test_01_stable_gradients(capsys):
     r = _load(1).answer()
     assert math.isinf(r["first_jax"]) and math.isinf(r["second_jax"])
     assert abs(r["first_calculax"] / 1e30 - 1) <= 32 * EPS32  # truth 1/b
@@ -75,23 +72,24 @@ def test_01_stable_gradients(float32, capsys):
     assert "d(-a/b)/db" in capsys.readouterr().out
 
 
-def test_02_tensor_derivatives(float32):
+@float32
+def test_02_tensor_derivatives():
     r = _load(2).answer()
     assert r["mixed_shape"] == (2, 2, 2, 2, 2, 2)
     assert r["mixed_error"] == 0.0  # sums of small integers: exact in float32
     assert r["d2_yy_shape"] == r["d2_xy_shape"] == (2, 2, 2, 2)
 
 
-def test_03_differential_entropy(float32):
+@float32
+def test_03_differential_entropy():
     r = _load(3).answer()
     assert abs(r["beta"] / math.log(math.pi / 4) - 1) <= 256 * EPS32
     truth = 6.0240753850260863  # mpmath: k + lgamma(k) + (1 - k) digamma(k)
     assert abs(r["gamma"] / truth - 1) <= 256 * EPS32
 
 
-def test_04_how_derivatives_are_computed_runs_whole(
-    tmp_path, float32, capsys, monkeypatch
-):
+@float32
+def test_04_how_derivatives_are_computed_runs_whole(tmp_path, capsys, monkeypatch):
     out = tmp_path / "figures"
     monkeypatch.setattr(sys, "argv", [str(SCRIPTS[3]), str(out)])
     runpy.run_path(str(SCRIPTS[3]), run_name="__main__")
@@ -104,13 +102,15 @@ def test_04_how_derivatives_are_computed_runs_whole(
     assert abs(r["ratio_stabilized"] / 1e30 - 1) <= 32 * EPS32
 
 
-def test_05_hessian_norm(float32):
+@float32
+def test_05_hessian_norm():
     r = _load(5).answer()
     assert abs(r["spectral"] / r["spectral_exact"] - 1) <= 1e-3  # Lanczos rtol
     # an estimate from 10 random probes: within 4 of its standard errors
     assert abs(r["frobenius"] - r["frobenius_exact"]) <= 4 * r["frobenius_stderr"]
 
 
-def test_06_ode_find_time(float32):
+@float32
+def test_06_ode_find_time():
     r = _load(6).answer()
     assert abs(r["t"] / (100 * math.log(4)) - 1) <= 1e-5  # rtol 1e-6 in float32

@@ -63,6 +63,9 @@ REJECTED = [
     ("lambda x: (", "never closed", 11),
     ("import os", "invalid syntax", 1),
     ("x + 1", "expected a lambda", 1),
+    ("lambda x: x * 10000000000", "beyond 32", 15),
+    ("lambda x: jnp.sin(x, x)", "jnp.sin with 2 arguments (it takes 1)", 11),
+    ("lambda x: jnp.hypot(x)", "jnp.hypot with 1 argument (it takes 2)", 11),
 ]
 
 
@@ -133,3 +136,54 @@ def test_module_function_is_imported_from_the_current_folder(tmp_path, monkeypat
 def test_module_function_errors(spec, error, fragment):
     with pytest.raises(error, match=fragment):
         load_function(spec)
+
+
+@pytest.mark.parametrize(
+    "source, fragment",
+    [
+        ("lambda x: " + "-" * 5000 + "x", "nests too deeply for Python's parser"),
+        (
+            "lambda x: " + "+".join(["x"] * 20000),
+            "nests too deeply for Python's parser",
+        ),
+        ("lambda x: x\x00", "cannot parse"),
+        ("lambda x: x\udcff", "not valid text"),
+        ("lambda x: " + "+".join(["x"] * 300), "more than 200 levels deep"),
+    ],
+    ids=["5000-deep", "20000-terms", "null", "surrogate", "300-terms"],
+)
+def test_sources_python_cannot_parse_are_expression_errors(source, fragment):
+    with pytest.raises(ExpressionError, match=fragment):
+        parse_lambda(source)
+
+
+def test_the_deepest_accepted_expression_compiles_and_runs():
+    # MAX_DEPTH levels (the lambda, MAX_DEPTH - 2 additions, the leftmost x) is far
+    # from CPython's own recursion limits.
+    from calculax._expression import MAX_DEPTH
+
+    f = parse_lambda("lambda x: " + "+".join(["x"] * (MAX_DEPTH - 1)))
+    assert float(f(np.float64(1.5))) == 1.5 * (MAX_DEPTH - 1)
+    with pytest.raises(ExpressionError, match="more than 200 levels"):
+        parse_lambda("lambda x: " + "+".join(["x"] * MAX_DEPTH))
+
+
+@pytest.mark.parametrize(
+    "module, fragment",
+    [
+        ("raise RuntimeError('broken')", "RuntimeError: broken"),
+        ("import sys; sys.exit(3)", r"it called exit\(3\)"),
+    ],
+)
+def test_a_module_that_fails_on_import_is_an_import_failure(
+    module, fragment, tmp_path, monkeypatch
+):
+    (tmp_path / "cx_failing_module.py").write_text(module + "\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ImportFailure, match=fragment):
+        load_function("cx_failing_module:f")
+
+
+def test_a_file_path_is_not_a_module_name():
+    with pytest.raises(ExpressionError, match="is a file path.*mine:f"):
+        load_function("src/mine.py:f")

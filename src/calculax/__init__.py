@@ -12,68 +12,123 @@ range, and the calculus built on them:
 - ``calculax.curvature``: Hessian trace, diagonal, norms, eigenvalues and spectral
   density, matrix-free, with error bars.
 - ``entropy(dist)``, ``kl_divergence``, ``cross_entropy``, ``entropy_from_samples``:
-  differential entropy (the attribute ``calculax.entropy`` is the function; the
-  subpackage's other names import as ``from calculax.entropy import ...``);
+  differential entropy (``calculax.entropy`` is the function);
   ``calculax.integrate.quad``: quadrature over finite and infinite intervals.
 - ``calculax.ode``: ``solve_ivp`` with events that find every crossing.
+
+``import calculax`` loads nothing else: each name below is imported the first time it
+is used (PEP 562), so a script pays only for the parts it calls; ``import
+calculax.ode`` and ``from calculax import derivative`` work as usual.
 """
 
-from importlib import metadata as _metadata
+import importlib as _importlib
+import sys as _sys
+import types as _types
+import typing as _typing
 
-from . import audit as audit
-from . import curvature as curvature
-from . import derivatives as derivatives
-from . import entropy as _entropy_subpackage  # noqa: F401 (its function wins below)
-from . import integrate as integrate
-from . import numpy as numpy
-from . import ode as ode
-from ._core.results import RESULTS as RESULTS
-from ._core.results import NumericalError as NumericalError
-from .audit import explain as explain
-from .derivatives import check_derivative as check_derivative
-from .derivatives import custom_derivative as custom_derivative
-from .derivatives import derivative as derivative
-from .derivatives import hessian as hessian
-from .derivatives import hvp as hvp
-from .derivatives import jacobian as jacobian
-from .derivatives import mixed as mixed
-from .derivatives import mixed_hvp as mixed_hvp
-from .derivatives import stabilize as stabilize
-from .derivatives import vhp as vhp
-from .entropy import cross_entropy as cross_entropy
-from .entropy import entropy as entropy
-from .entropy import entropy_from_samples as entropy_from_samples
-from .entropy import kl_divergence as kl_divergence
-from .ode import solve_ivp as solve_ivp
+# The subpackage that holds the entropy functions.
+_INFORMATION = "entropy"
 
-try:
-    __version__: str = _metadata.version("calculax")
-except _metadata.PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+# name -> (module, attribute of the module; None: the module itself)
+_EXPORTS: dict[str, tuple[str, str | None]] = {
+    "audit": ("calculax.audit", None),
+    "curvature": ("calculax.curvature", None),
+    "derivatives": ("calculax.derivatives", None),
+    "integrate": ("calculax.integrate", None),
+    "numpy": ("calculax.numpy", None),
+    "ode": ("calculax.ode", None),
+    "RESULTS": ("calculax._core.results", "RESULTS"),
+    "NumericalError": ("calculax._core.results", "NumericalError"),
+    "explain": ("calculax.audit", "explain"),
+    "check_derivative": ("calculax.derivatives", "check_derivative"),
+    "custom_derivative": ("calculax.derivatives", "custom_derivative"),
+    "derivative": ("calculax.derivatives", "derivative"),
+    "hessian": ("calculax.derivatives", "hessian"),
+    "hvp": ("calculax.derivatives", "hvp"),
+    "jacobian": ("calculax.derivatives", "jacobian"),
+    "mixed": ("calculax.derivatives", "mixed"),
+    "mixed_hvp": ("calculax.derivatives", "mixed_hvp"),
+    "stabilize": ("calculax.derivatives", "stabilize"),
+    "vhp": ("calculax.derivatives", "vhp"),
+    "cross_entropy": (f"calculax.{_INFORMATION}", "cross_entropy"),
+    "entropy": (f"calculax.{_INFORMATION}", "entropy"),
+    "entropy_from_samples": (f"calculax.{_INFORMATION}", "entropy_from_samples"),
+    "kl_divergence": (f"calculax.{_INFORMATION}", "kl_divergence"),
+    "solve_ivp": ("calculax.ode", "solve_ivp"),
+}
 
-__all__ = [
-    "RESULTS",
-    "NumericalError",
-    "audit",
-    "check_derivative",
-    "cross_entropy",
-    "curvature",
-    "custom_derivative",
-    "derivative",
-    "derivatives",
-    "entropy",
-    "entropy_from_samples",
-    "explain",
-    "hessian",
-    "hvp",
-    "integrate",
-    "jacobian",
-    "kl_divergence",
-    "mixed",
-    "mixed_hvp",
-    "numpy",
-    "ode",
-    "solve_ivp",
-    "stabilize",
-    "vhp",
-]
+if (
+    _typing.TYPE_CHECKING
+):  # what type checkers and editors see; the same names as _EXPORTS
+    from . import audit as audit
+    from . import curvature as curvature
+    from . import derivatives as derivatives
+    from . import integrate as integrate
+    from . import numpy as numpy
+    from . import ode as ode
+    from ._core.results import RESULTS as RESULTS
+    from ._core.results import NumericalError as NumericalError
+    from .audit import explain as explain
+    from .derivatives import check_derivative as check_derivative
+    from .derivatives import custom_derivative as custom_derivative
+    from .derivatives import derivative as derivative
+    from .derivatives import hessian as hessian
+    from .derivatives import hvp as hvp
+    from .derivatives import jacobian as jacobian
+    from .derivatives import mixed as mixed
+    from .derivatives import mixed_hvp as mixed_hvp
+    from .derivatives import stabilize as stabilize
+    from .derivatives import vhp as vhp
+    from .entropy import cross_entropy as cross_entropy
+    from .entropy import entropy as entropy
+    from .entropy import entropy_from_samples as entropy_from_samples
+    from .entropy import kl_divergence as kl_divergence
+    from .ode import solve_ivp as solve_ivp
+
+    __version__: str
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Import ``name`` on first use and keep it (later lookups are plain globals)."""
+    value: _typing.Any
+    if name == "__version__":
+        from importlib import metadata
+
+        try:
+            value = metadata.version("calculax")
+        except metadata.PackageNotFoundError:  # a source tree never installed
+            value = "0+unknown"
+    elif name in _EXPORTS:
+        module_name, attribute = _EXPORTS[name]
+        module = _importlib.import_module(module_name)
+        value = module if attribute is None else getattr(module, attribute)
+    else:
+        raise AttributeError(f"module 'calculax' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})
+
+
+class _Package(_types.ModuleType):
+    """The ``calculax`` module: keeps ``calculax.entropy`` the function.
+
+    Python binds a subpackage to its parent's attribute when it is first imported,
+    so ``from calculax.entropy import kl_divergence`` (the subpackage of the same
+    name) would turn ``calculax.entropy`` into a module. The subpackage stays
+    reachable as ``sys.modules["calculax.entropy"]`` and through ``import``.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _SHADOWED and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+# Functions named like a subpackage: the function is the attribute.
+_SHADOWED = frozenset({"entropy"} if _INFORMATION == "entropy" else ())
+_sys.modules[__name__].__class__ = _Package

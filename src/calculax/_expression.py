@@ -5,13 +5,18 @@
 plain positional parameters, whose body uses only ``+ - * / **``, unary ``-``/``+``,
 numeric constants, its own parameters, calls ``ns.name(...)`` of the functions in
 :data:`FUNCTIONS` (``ns`` one of ``jnp``, ``cnp``, ``np``, ``math``) with positional
-arguments, and the constants ``ns.pi``, ``ns.e``, ``ns.inf`` (but no power of two
-constants, which Python would compute with unbounded integers). Everything else
-(other attributes, subscripts, comprehensions, comparisons, keywords, dunder names,
-imports, strings...) raises :class:`ExpressionError` naming the construct and its
-column. The checked tree is then compiled and evaluated with the whitelisted
-functions as its only names (the body can name nothing else, builtins included): the
-text itself never reaches ``eval``.
+arguments (as many as the function takes), and the constants ``ns.pi``, ``ns.e``,
+``ns.inf`` (but no power of two constants, which Python would compute with unbounded
+integers, and no integer constant beyond 32 bits, which JAX's default mode cannot
+represent: write ``1e10``, not ``10000000000``).
+Everything else (other attributes, subscripts, comprehensions, comparisons,
+keywords, dunder names, imports, strings...) raises :class:`ExpressionError` naming
+the construct and its column, and so does an expression nested deeper than
+:data:`MAX_DEPTH` levels (Python's own parser and compiler recurse on the nesting;
+write a deeper function in a module and pass ``module:function``). The checked tree
+is then compiled and evaluated with the whitelisted functions as its only names (the
+body can name nothing else, builtins included): the text itself never reaches
+``eval``.
 
 ``np.name`` and ``math.name`` mean the ``jax.numpy`` function of that name (so the
 lambda can be traced and differentiated); ``cnp.name`` is ``calculax.numpy``'s.
@@ -24,7 +29,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import importlib
+import inspect
 import math
 import os
 import sys
@@ -32,17 +39,17 @@ import types
 from collections.abc import Callable
 from typing import NoReturn
 
-import jax.numpy as jnp
-
-from . import numpy as cnp
-
 __all__ = [
     "ExpressionError",
     "ImportFailure",
-    "FUNCTIONS",
+    "NAMESPACES",
+    "MAX_DEPTH",
     "parse_lambda",
     "load_function",
+    "one_line",
 ]
+
+MAX_DEPTH = 200  # nesting levels: far below where CPython's compiler recurses out
 
 
 class ExpressionError(ValueError):
@@ -86,12 +93,30 @@ _MATH_NAMES = {
     "pow": "power",
 }
 
-FUNCTIONS: dict[str, dict[str, Callable]] = {
-    "jnp": {name: getattr(jnp, name) for name in _JNP_NAMES},
-    "np": {name: getattr(jnp, name) for name in _JNP_NAMES},
-    "math": {name: getattr(jnp, target) for name, target in _MATH_NAMES.items()},
-    "cnp": {name: getattr(cnp, name) for name in _JNP_NAMES if hasattr(cnp, name)},
-}
+NAMESPACES = ("cnp", "jnp", "math", "np")
+
+
+@functools.cache
+def _functions() -> dict[str, dict[str, Callable]]:
+    """The whitelisted functions (imports JAX: a malformed expression fails first)."""
+    import jax.numpy as jnp
+
+    from . import numpy as cnp
+
+    return {
+        "jnp": {name: getattr(jnp, name) for name in _JNP_NAMES},
+        "np": {name: getattr(jnp, name) for name in _JNP_NAMES},
+        "math": {name: getattr(jnp, target) for name, target in _MATH_NAMES.items()},
+        "cnp": {name: getattr(cnp, name) for name in _JNP_NAMES if hasattr(cnp, name)},
+    }
+
+
+def __getattr__(name: str):
+    if name == "FUNCTIONS":  # namespace -> function name -> function
+        return _functions()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf}
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 _UNARY = (ast.USub, ast.UAdd)
@@ -138,14 +163,28 @@ def parse_lambda(source: str) -> Callable:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
         raise ExpressionError(
-            f"cannot parse {source!r}: {error.msg} at column {error.offset}"
+            f"cannot parse {_shown(source)}: {error.msg} at column {error.offset}"
         ) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(
+            f"cannot parse the expression ({len(text):,} characters): it nests too "
+            f"deeply for Python's parser (at most {MAX_DEPTH} levels are supported; "
+            "write a deeper function in a module and pass module:function)"
+        ) from None
+    except UnicodeError:
+        raise ExpressionError(
+            f"cannot parse {_shown(source)}: it is not valid text (bytes that are "
+            "not UTF-8 on the command line)"
+        ) from None
+    except ValueError as error:  # e.g. a null character
+        raise ExpressionError(f"cannot parse {_shown(source)}: {error}") from None
     function = tree.body
     if not isinstance(function, ast.Lambda):
         raise ExpressionError(
             f"expected a lambda such as 'lambda x: jnp.tanh(x)', got "
             f"{_describe(function)} at column 1"
         )
+    _check_depth(function)
     for node in ast.walk(function):
         name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
         _check_name(name, node)
@@ -155,13 +194,42 @@ def parse_lambda(source: str) -> Callable:
     # so no builtin is reachable from the text; the frame keeps the real builtins
     # because JAX's C++ dispatch imports through the calling frame's __import__.
     namespace: dict = {"__builtins__": builtins}
-    for prefix, table in FUNCTIONS.items():
+    for prefix, table in _functions().items():
         namespace[prefix] = types.SimpleNamespace(**table, **_CONSTANTS)
-    code = compile(tree, "<calculax expression>", "eval")
+    try:
+        code = compile(tree, "<calculax expression>", "eval")
+    except (RecursionError, MemoryError, ValueError) as error:  # pragma: no cover
+        raise ExpressionError(f"cannot compile the expression: {error}") from None
     result = eval(code, namespace)  # noqa: S307 - the checked tree only
     result.__name__ = text
     result.__qualname__ = text
     return result
+
+
+def _shown(source: str, limit: int = 80) -> str:
+    """``source`` for a message: repr, shortened in the middle."""
+    text = repr(source)
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]}...{text[-limit // 2 :]} ({len(source):,} characters)"
+
+
+def _check_depth(root: ast.expr) -> None:
+    """The nesting of the tree, walked without recursion."""
+    stack: list[tuple[ast.expr, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(
+                f"the expression nests more than {MAX_DEPTH} levels deep (at column "
+                f"{node.col_offset + 1}); write a deeper function in a module and "
+                "pass module:function"
+            )
+        stack.extend(
+            (child, depth + 1)
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, ast.expr)  # not operators, contexts, arguments
+        )
 
 
 def _parameters(arguments: ast.arguments) -> set[str]:
@@ -180,7 +248,7 @@ def _parameters(arguments: ast.arguments) -> set[str]:
     names = [a.arg for a in arguments.args]
     for argument in arguments.args:
         _check_name(argument.arg, argument)
-        if argument.arg in FUNCTIONS:
+        if argument.arg in NAMESPACES:
             raise ExpressionError(
                 f"parameter {argument.arg!r} at column {argument.col_offset + 1} "
                 f"shadows the namespace {argument.arg!r}: rename it"
@@ -192,36 +260,75 @@ def _parameters(arguments: ast.arguments) -> set[str]:
     return set(names)
 
 
-def _check(node: ast.AST, parameters: set[str]) -> None:
-    if isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
-        if (
-            isinstance(node.op, ast.Pow)
-            and _constant(node.left)
-            and _constant(node.right)
-        ):
-            # Python would compute it with unbounded integers (9**9**9 never ends).
-            _reject(node, "a power of two constants (write its value)")
-        _check(node.left, parameters)
-        _check(node.right, parameters)
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, _UNARY):
-        _check(node.operand, parameters)
-    elif isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            _reject(node, f"the constant {node.value!r} (only numbers are allowed)")
-    elif isinstance(node, ast.Name):
-        _check_name(node.id, node)
-        if node.id not in parameters:
-            _reject(node, f"the name {node.id!r} (not a parameter of the lambda)")
-    elif isinstance(node, ast.Attribute):
-        _check_attribute(node, _CONSTANTS, "constant")
-    elif isinstance(node, ast.Call):
-        _check_attribute(node.func, None, "function")
-        if node.keywords:
-            _reject(node.keywords[0], "a keyword argument")
-        for argument in node.args:
-            _check(argument, parameters)
-    else:
-        _reject(node, _describe(node))
+def _check(root: ast.AST, parameters: set[str]) -> None:
+    """Every node of the body against the whitelist (module doc), without recursion."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
+            if (
+                isinstance(node.op, ast.Pow)
+                and _constant(node.left)
+                and _constant(node.right)
+            ):
+                # Python would compute it with unbounded integers (9**9**9 never
+                # ends).
+                _reject(node, "a power of two constants (write its value)")
+            stack += [node.left, node.right]
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, _UNARY):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                _reject(node, f"the constant {value!r} (only numbers are allowed)")
+            if isinstance(value, int) and not -(2**31) <= value < 2**31:
+                # JAX's 32-bit mode cannot take it (an OverflowError at trace time)
+                _reject(
+                    node,
+                    f"an integer of {value.bit_length()} bits, beyond 32 (write it as "
+                    "a float, such as 1e10 for 10000000000)",
+                )
+        elif isinstance(node, ast.Name):
+            _check_name(node.id, node)
+            if node.id not in parameters:
+                _reject(node, f"the name {node.id!r} (not a parameter of the lambda)")
+        elif isinstance(node, ast.Attribute):
+            _check_attribute(node, _CONSTANTS, "constant")
+        elif isinstance(node, ast.Call):
+            _check_attribute(node.func, None, "function")
+            if node.keywords:
+                _reject(node.keywords[0], "a keyword argument")
+            _check_arity(node)
+            stack += node.args
+        else:
+            _reject(node, _describe(node))
+
+
+def _check_arity(call: ast.Call) -> None:
+    """The whitelisted function accepts that many positional arguments."""
+    assert isinstance(call.func, ast.Attribute) and isinstance(
+        call.func.value, ast.Name
+    )
+    namespace, name = call.func.value.id, call.func.attr
+    if any(isinstance(a, ast.Starred) for a in call.args):
+        return  # rejected by _check with its own message
+    try:
+        signature = inspect.signature(_functions()[namespace][name])
+    except (TypeError, ValueError):  # pragma: no cover - no signature to check
+        return
+    try:
+        signature.bind(*call.args)
+    except TypeError:
+        takes = sum(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            and p.default is p.empty
+            for p in signature.parameters.values()
+        )
+        _reject(
+            call,
+            f"{namespace}.{name} with {len(call.args)} argument"
+            f"{'' if len(call.args) == 1 else 's'} (it takes {takes})",
+        )
 
 
 def _constant(node: ast.AST) -> bool:
@@ -233,9 +340,9 @@ def _check_attribute(node: ast.AST, allowed, kind: str) -> None:
         _reject(node, f"{_describe(node)} as a function (write e.g. jnp.exp(x))")
     namespace, name = node.value.id, node.attr
     _check_name(name, node)
-    if namespace not in FUNCTIONS:
-        _reject(node, f"the namespace {namespace!r} (use one of {sorted(FUNCTIONS)})")
-    table = FUNCTIONS[namespace] if allowed is None else allowed
+    if namespace not in NAMESPACES:
+        _reject(node, f"the namespace {namespace!r} (use one of {list(NAMESPACES)})")
+    table = _functions()[namespace] if allowed is None else allowed
     if name not in table:
         _reject(
             node,
@@ -286,24 +393,47 @@ def load_function(spec: str) -> Callable:
             f"expected 'lambda ...' or 'module:function' (e.g. mypkg.mod:f), "
             f"got {spec!r}"
         )
-    added = os.getcwd() not in sys.path
+    if "/" in module_name or "\\" in module_name or module_name.endswith(".py"):
+        raise ExpressionError(
+            f"{module_name!r} is a file path; give the module's name as Python "
+            f"imports it from the current folder, e.g. "
+            f"{os.path.splitext(os.path.basename(module_name))[0]}:{attribute}"
+        )
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the current folder was removed
+        cwd = ""
+    added = bool(cwd) and cwd not in sys.path
     if added:
-        sys.path.insert(0, os.getcwd())
+        sys.path.insert(0, cwd)
     try:
         target = importlib.import_module(module_name)
-    except Exception as error:  # an ImportError, or the module's own error
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # ImportError, the module's own error, exit()
         raise ImportFailure(
-            f"cannot import module {module_name!r}: {type(error).__name__}: {error}"
+            f"cannot import module {module_name!r}: {one_line(error)}"
         ) from None
     finally:
         if added:
-            sys.path.remove(os.getcwd())
+            sys.path.remove(cwd)
     for part in attribute.split("."):
-        if not hasattr(target, part):
+        try:
+            target = getattr(target, part)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # AttributeError, or a property that raises
             raise ImportFailure(
                 f"module {module_name!r} has no attribute {attribute!r}"
-            )
-        target = getattr(target, part)
+            ) from None
     if not callable(target):
         raise ImportFailure(f"{spec!r} is a {type(target).__name__}, not a function")
     return target
+
+
+def one_line(error: BaseException) -> str:
+    """``Type: first line of the message`` (the exit code for ``SystemExit``)."""
+    if isinstance(error, SystemExit):
+        return f"it called exit({error.code!r})"
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}".rstrip(": ")

@@ -13,25 +13,34 @@ whitelisted lambda (``'lambda a, b: -a / b'``, see :mod:`calculax._expression`) 
 ``module:function``.
 
 Exit status: ``0`` on success, ``2`` on a bad command line (including a malformed
-expression, an unknown name, a bad ``--range``), ``1`` when a module cannot be
-imported, the function cannot be evaluated or a file cannot be written; errors are
-reported as one line on standard error.
+expression, an unknown name, a bad ``--range``, ``--at`` or ``--plot``), ``1`` when a
+module cannot be imported, the function cannot be evaluated or a file cannot be
+written, ``130`` when interrupted (Ctrl-C); every error is reported as one line,
+``calculax: error: ...``, on standard error. Files are checked before the work
+starts: a figure path whose folder is missing fails at once, not after the sweep.
+``--dtype float64`` enables JAX's 64-bit mode for the command only.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import io
 import math
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
+
+import numpy as np
 
 __all__ = ["main"]
 
 DTYPES = ("float32", "float64")
+MAX_ORDER = 8  # --order: each order doubles the nested derivatives (9: ~100 s)
 
 
 class _UsageError(Exception):
@@ -55,6 +64,7 @@ def _parser() -> _Parser:
         description="Calculus done right in JAX: derivatives that stay finite and "
         "accurate at every order.",
     )
+    parser.add_argument("--version", action="version", version=_version())
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser
     )
@@ -147,7 +157,12 @@ def _function_options(parser: _Parser) -> None:
         "--order", type=int, default=1, help="derivative order, >= 1 (default: 1)"
     )
     _dtype_option(parser, "the arguments")
-    parser.add_argument("--plot", metavar="PATH", help="also write the figure (PNG)")
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="also write the figure (the format from the suffix: .png, .pdf, .svg, "
+        "...; no suffix: .png)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,24 +178,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(None if argv is None else [str(a) for a in argv])
         if args.command is None:
             raise _UsageError("choose a command: tour, audit or explain")
-        if args.dtype == "float64":
-            import jax
-
-            jax.config.update("jax_enable_x64", True)
         command = {"tour": _tour, "audit": _audit, "explain": _explain}[args.command]
-        command(args)
+        with _precision(args.dtype):
+            command(args)
     except _UsageError as error:
-        print(f"calculax: error: {error} (see 'calculax --help')", file=sys.stderr)
+        _error(f"{error} (see 'calculax --help')")
         return 2
     except _Failure as error:
-        print(f"calculax: error: {error}", file=sys.stderr)
+        _error(str(error))
         return 1
     except SystemExit as exit_:  # --help, --version: argparse has printed them
-        return int(exit_.code or 0)
+        return exit_.code if isinstance(exit_.code, int) else 0
     except BrokenPipeError:  # e.g. `calculax explain ... | head`: the reader left
         _discard_stdout()
         return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as error:  # noqa: BLE001 - a bug of calculax: still one line
+        _error(f"internal error, please report it: {_one_line(error)}")
+        return 1
     return 0
+
+
+def _error(message: str) -> None:
+    """``calculax: error: MESSAGE`` as one line on standard error."""
+    line = " ".join(message.split())  # one line whatever the message holds
+    try:
+        print(f"calculax: error: {line}", file=sys.stderr)
+    except (OSError, ValueError):  # standard error closed: nothing to report to
+        pass
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return f"calculax {metadata.version('calculax')}"
+    except metadata.PackageNotFoundError:  # a source tree never installed
+        return "calculax (not installed)"
+
+
+@contextlib.contextmanager
+def _precision(dtype: str):
+    """JAX's 64-bit mode for ``--dtype float64``, for this command only."""
+    if dtype != "float64":
+        yield
+        return
+    import jax
+
+    with jax.enable_x64(True):
+        yield
 
 
 def _discard_stdout() -> None:
@@ -194,22 +242,41 @@ def _discard_stdout() -> None:
 
 
 def _tour(args) -> None:
+    out = _writable_folder(args.out)
     from ._tour import run
 
     try:
-        run(args.out, dtype=args.dtype)
+        run(out, dtype=args.dtype)
     except OSError as error:
         raise _Failure(
             f"cannot write the figures to {args.out!r}: {error.strerror or error}"
         ) from None
 
 
+def _writable_folder(path: str) -> Path:
+    """``--out``: the folder, created if missing, checked writable before the run."""
+    if not path.strip():
+        raise _UsageError("--out: give a folder (the current one is '.')")
+    folder = Path(path)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=folder)
+        probe.close()
+    except OSError as error:
+        raise _Failure(
+            f"cannot write the figures to {path!r}: {error.strerror or error}"
+        ) from None
+    return folder
+
+
 def _function(args) -> tuple[Callable, list[str], int, list[float]]:
     """The function, its parameter names, the index of --wrt and the --at values."""
     from ._expression import ExpressionError, ImportFailure, load_function
 
-    if args.order < 1:
-        raise _UsageError(f"--order must be >= 1, got {args.order}")
+    if not 1 <= args.order <= MAX_ORDER:
+        raise _UsageError(
+            f"--order must be between 1 and {MAX_ORDER}, got {args.order}"
+        )
     try:
         function = load_function(args.function)
     except ImportFailure as error:
@@ -219,19 +286,38 @@ def _function(args) -> tuple[Callable, list[str], int, list[float]]:
     names = _parameter_names(function)
     wrt = _index(names, args.wrt or names[0], "--wrt")
     values = [1.0] * len(names)
+    given: set[str] = set()
     for item in args.at:
         name, value = _pair(item, "--at")
-        try:
-            values[_index(names, name, "--at")] = float(value)
-        except ValueError:
-            raise _UsageError(f"--at {item}: {value!r} is not a number") from None
+        index = _index(names, name, "--at")
+        if name in given:
+            raise _UsageError(f"--at {name} is given twice")
+        given.add(name)
+        values[index] = _number(value, args.dtype, f"--at {item}")
     return function, names, wrt, values
+
+
+def _number(text: str, dtype: str, where: str) -> float:
+    """A float that ``dtype`` represents (inf and nan are allowed, as written)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise _UsageError(f"{where}: {text!r} is not a number") from None
+    largest = float(np.finfo(dtype).max)
+    if math.isfinite(value) and abs(value) > largest:
+        raise _UsageError(
+            f"{where}: {text} overflows {dtype} (largest {largest:.7g}; write inf "
+            "to mean infinity)"
+        )
+    return value
 
 
 def _parameter_names(function: Callable) -> list[str]:
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
+        raise _Failure(f"cannot read the parameters of {function!r:.60}") from None
+    except RecursionError:  # pragma: no cover - a pathological __signature__
         raise _Failure(f"cannot read the parameters of {function!r:.60}") from None
     names = [
         p.name
@@ -260,7 +346,7 @@ def _pair(item: str, option: str) -> tuple[str, str]:
     return left.strip(), right.strip()
 
 
-def _exponents(text: str | None) -> tuple[range | None, float]:
+def _exponents(text: str | None, dtype: str) -> tuple[range | None, float]:
     """The powers of ten in ``LO:HI`` and their sign."""
     if text is None:
         return None, 1.0
@@ -269,8 +355,13 @@ def _exponents(text: str | None) -> tuple[range | None, float]:
         bounds = sorted([float(low), float(high)], key=abs)
     except ValueError:
         bounds = []
-    if not colon or len(bounds) != 2 or not all(math.isfinite(b) for b in bounds):
+    if not colon or len(bounds) != 2:
         raise _UsageError(f"--range expects LO:HI with two numbers, got {text!r}")
+    if not all(math.isfinite(b) for b in bounds):
+        raise _UsageError(
+            f"--range {text}: both ends must be finite (the default range is the "
+            f"whole positive range of --dtype)"
+        )
     if bounds[0] == 0 or (bounds[0] > 0) != (bounds[1] > 0):
         raise _UsageError(
             f"--range {text}: both ends must be nonzero and of the same sign "
@@ -280,12 +371,18 @@ def _exponents(text: str | None) -> tuple[range | None, float]:
     last = math.floor(math.log10(abs(bounds[1])) + 1e-9)
     if first > last:
         raise _UsageError(f"--range {text} contains no power of ten")
+    info = np.finfo(dtype)
+    lowest = math.ceil(math.log10(float(info.smallest_subnormal)))
+    highest = math.floor(math.log10(float(info.max)))
+    if first < lowest or last > highest:
+        raise _UsageError(
+            f"--range {text}: {dtype} represents powers of ten from 1e{lowest} to "
+            f"1e{highest} only (choose --dtype float64 for a wider range)"
+        )
     return range(first, last + 1), math.copysign(1.0, bounds[0])
 
 
 def _audit(args) -> None:
-    from .audit import audit
-
     function, names, wrt, values = _function(args)
     tie: list[int] = []
     for item in args.tie:
@@ -293,9 +390,12 @@ def _audit(args) -> None:
         if wrt not in pair:
             raise _UsageError(f"--tie {item}: one side must be --wrt {names[wrt]}")
         tie.extend(i for i in pair if i != wrt)
-    exponents, sign = _exponents(args.range)
-    show = args.progress or sys.stderr.isatty()
-    try:
+    exponents, sign = _exponents(args.range, args.dtype)
+    plot = _figure_path(args.plot)
+    show = args.progress or _isatty(sys.stderr)
+    from .audit import audit  # JAX: after the command line is checked
+
+    with _users_code(f"audit {_shown(args.function)}"):
         report = audit(
             function,
             wrt=wrt,
@@ -308,10 +408,8 @@ def _audit(args) -> None:
             progress=ProgressBar(sys.stderr) if show else None,
             rewrite=args.rewrite,
         )
-    except Exception as error:  # the user's function: report it in one line
-        raise _Failure(f"cannot audit {args.function}: {_one_line(error)}") from None
     print(
-        f"## audit of `{args.function}`: derivative of order {args.order} in "
+        f"## audit of `{_shown(args.function)}`: derivative of order {args.order} in "
         f"{names[wrt]} ({args.dtype})\n"
     )
     print(report.to_markdown())
@@ -321,41 +419,112 @@ def _audit(args) -> None:
             print(f"\nWorst points of {method} (computed, truth):")
             for point, value, truth in worst:
                 print(f"- {names[wrt]} = {point:.3g}: {value:.8g}, {truth:.8g}")
-    _plot(report, args.plot)
+    _plot(report, plot)
 
 
 def _explain(args) -> None:
-    import numpy as np
-
-    from .audit import explain
-
     function, names, wrt, values = _function(args)
+    plot = _figure_path(args.plot)
+    from .audit import explain  # JAX: after the command line is checked
+
     dtype = np.dtype(args.dtype).type
-    try:
+    with _users_code(f"explain {_shown(args.function)}"):
         report = explain(
             function, argnums=wrt, order=args.order, stabilized=args.stabilized
         )(*[dtype(v) for v in values])
-    except Exception as error:  # the user's function: report it in one line
-        raise _Failure(f"cannot explain {args.function}: {_one_line(error)}") from None
     print(report.to_markdown())
-    _plot(report, args.plot)
+    _plot(report, plot)
 
 
-def _plot(report, path: str | None) -> None:
+@contextlib.contextmanager
+def _users_code(what: str):
+    """Whatever the user's function raises (or exits with): one line, status 1."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:
+        raise _Failure(f"cannot {what}: {_one_line(error)}") from None
+
+
+def _figure_path(path: str | None) -> Path | None:
+    """``--plot``: the file that will be written, checked before the work starts.
+
+    No suffix means PNG (matplotlib's default), so ``--plot v`` writes ``v.png``;
+    an unknown suffix or a folder is a bad command line; a missing or read-only
+    folder is a failure to write.
+    """
+    if path is None:
+        return None
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if not path.strip():
+        raise _UsageError("--plot: give a file name such as figure.png")
+    target = Path(path)
+    if target.is_dir():
+        raise _UsageError(
+            f"--plot {path}: is a folder; give a file name such as "
+            f"{target / 'figure.png'}"
+        )
+    suffix = target.suffix[1:].lower()
+    if not suffix:
+        target = target.with_name(target.name + ".png")
+    elif suffix not in formats:
+        raise _UsageError(
+            f"--plot {path}: unknown figure format {suffix!r} (one of "
+            f"{', '.join(sorted(formats))})"
+        )
+    folder = target.parent
+    if not folder.is_dir():
+        raise _Failure(
+            f"cannot write the figure to {str(target)!r}: no folder {str(folder)!r}"
+        )
+    if not os.access(folder, os.W_OK):
+        raise _Failure(
+            f"cannot write the figure to {str(target)!r}: folder {str(folder)!r} is "
+            "not writable"
+        )
+    return target
+
+
+def _plot(report, path: Path | None) -> None:
     if path is None:
         return
     try:
-        report.plot(path)
+        written = report.plot(path)
     except OSError as error:
         raise _Failure(
-            f"cannot write the figure to {path!r}: {error.strerror or error}"
+            f"cannot write the figure to {str(path)!r}: {error.strerror or error}"
         ) from None
-    print(f"\nFigure written to {path}")
+    print(f"\nFigure written to {written}")
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``text`` for a one-line message: shortened in the middle."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit // 2]}...{text[-limit // 2 :]}"
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
 
 
 def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+    """``Type: first line`` (see ``_expression``), with a hint for JAX's tracers."""
+    from ._expression import one_line
+
+    line = one_line(error)
+    if "Tracer" in type(error).__name__ or "Concretization" in type(error).__name__:
+        line += (
+            " (JAX traces FUNCTION: write it with jax.numpy, without Python "
+            "branches on its values; math and numpy functions cannot be traced)"
+        )
+    return line
 
 
 class ProgressBar:
