@@ -175,7 +175,7 @@ def _softplus(x):
 
 
 def _norm_logpdf(x, mu, s):
-    return -((x - mu) / s) ** 2 / 2 - mp.log(s) - LOG_2PI / 2
+    return -(((x - mu) / s) ** 2) / 2 - mp.log(s) - LOG_2PI / 2
 
 
 def _ndtr(x):
@@ -257,7 +257,12 @@ ELEMENTARY = [
     _e("digamma", lambda xp, x: xp.special.digamma(x), mp.digamma, positive),
     _e("entr", lambda xp, x: xp.special.entr(x), lambda x: -_xlogx(x), positive),
     _e("softplus", lambda xp, x: xp.nn.softplus(x), _softplus, tails),
-    _e("log_sigmoid", lambda xp, x: xp.nn.log_sigmoid(x), lambda x: -_softplus(-x), tails),
+    _e(
+        "log_sigmoid",
+        lambda xp, x: xp.nn.log_sigmoid(x),
+        lambda x: -_softplus(-x),
+        tails,
+    ),
     _e("gelu_tanh", lambda xp, x: xp.nn.gelu(x), _gelu_tanh, tails),
     _e(
         "gelu_erf",
@@ -281,7 +286,9 @@ ELEMENTARY = [
     _e(
         "squareplus",
         lambda xp, x: xp.nn.squareplus(x),
-        lambda x: (x + mp.sqrt(x * x + 4)) / 2,
+        lambda x: (
+            (x + mp.sqrt(x * x + 4)) / 2 if x >= 0 else 2 / (mp.sqrt(x * x + 4) - x)
+        ),
         both_signs,
     ),
     _e(
@@ -290,8 +297,13 @@ ELEMENTARY = [
         lambda x: x / (abs(x) + 1),
         lambda d: [v for v in both_signs(d)],
     ),
-    _e("log_softmax2", lambda xp, x: xp.nn.log_softmax(xp.stack([x, 0.0 * x]))[0],
-       lambda x: x - _lse(x, 0), tails, offset=1.0),
+    _e(
+        "log_softmax2",
+        lambda xp, x: xp.nn.log_softmax(xp.stack([x, 0.0 * x]))[0],
+        lambda x: x - _lse(x, 0),
+        tails,
+        offset=1.0,
+    ),
     _e(
         "logsumexp3",
         lambda xp, x: xp.special.logsumexp(xp.stack([x, 0.0 * x + 1.0, 0.0 * x - 2.0])),
@@ -322,7 +334,12 @@ BINARY = [
         lambda y: mp.mpf(3) ** y,
         moderate,
     ),
-    _e("arctan2", lambda xp, y: xp.arctan2(y, 1.0), lambda y: mp.atan2(y, 1), both_signs),
+    _e(
+        "arctan2",
+        lambda xp, y: xp.arctan2(y, 1.0),
+        lambda y: mp.atan2(y, 1),
+        both_signs,
+    ),
     _e("hypot", lambda xp, x: xp.hypot(x, 1.0), lambda x: mp.hypot(x, 1), both_signs),
     _e(
         "logaddexp",
@@ -385,14 +402,21 @@ def near_one(dtype):
     k = 37 if dtype == F32 else 300
     step = 4 if dtype == F32 else 30
     return [1 + s * 10.0**-j for j in range(1, k, step) for s in (1, -1)] + [
-        10.0, 1e10, -1e10, 0.0
+        10.0,
+        1e10,
+        -1e10,
+        0.0,
     ]
 
 
 COMPOSITE = [
     _e("x*log(x)", lambda xp, x: x * xp.log(x), _xlogx, positive, max_order=4),
-    _e("x**2*log(x)", lambda xp, x: x**2 * xp.log(x), lambda x: x * x * mp.log(x),
-       positive),
+    _e(
+        "x**2*log(x)",
+        lambda xp, x: x**2 * xp.log(x),
+        lambda x: x * x * mp.log(x),
+        positive,
+    ),
     _e("x*exp(-x)", lambda xp, x: x * xp.exp(-x), lambda x: x * mp.exp(-x), positive),
     _e(
         "log(1+exp(x))",
@@ -517,9 +541,9 @@ COMPOSITE = [
     ),
     _e(
         "norm logpdf (formula)",
-        lambda xp, x, mu, s: -0.5 * xp.square(xp.divide(x - mu, s))
-        - xp.log(s)
-        - 0.5 * np.log(2 * np.pi),
+        lambda xp, x, mu, s: (
+            -0.5 * xp.square(xp.divide(x - mu, s)) - xp.log(s) - 0.5 * np.log(2 * np.pi)
+        ),
         _norm_logpdf,
         scale_points,
         wrt=(2,),
@@ -559,8 +583,12 @@ COMPOSITE = [
     _e(
         "t.logpdf",
         lambda xp, x: xp.stats.t.logpdf(x, 3.0),
-        lambda x: mp.loggamma(2) - mp.loggamma(1.5) - mp.log(3 * mp.pi) / 2
-        - 2 * mp.log1p(x * x / 3),
+        lambda x: (
+            mp.loggamma(2)
+            - mp.loggamma(1.5)
+            - mp.log(3 * mp.pi) / 2
+            - 2 * mp.log1p(x * x / 3)
+        ),
         both_signs,
         library=True,
     ),
@@ -604,16 +632,18 @@ COMPOSITE = [
     _e(
         "beta.logpdf",
         lambda xp, x: xp.stats.beta.logpdf(x, 2.5, 0.5),
-        lambda x: mp.mpf(1.5) * mp.log(x) - mp.mpf(0.5) * mp.log1p(-x)
-        - mp.log(mp.beta(2.5, 0.5)),
+        lambda x: (
+            mp.mpf(1.5) * mp.log(x)
+            - mp.mpf(0.5) * mp.log1p(-x)
+            - mp.log(mp.beta(2.5, 0.5))
+        ),
         unit,
         library=True,
     ),
     _e(
         "lognorm logpdf",
-        lambda xp, x: -0.5 * xp.square(xp.log(x)) - xp.log(x)
-        - 0.5 * np.log(2 * np.pi),
-        lambda x: -mp.log(x) ** 2 / 2 - mp.log(x) - LOG_2PI / 2,
+        lambda xp, x: -0.5 * xp.square(xp.log(x)) - xp.log(x) - 0.5 * np.log(2 * np.pi),
+        lambda x: -(mp.log(x) ** 2) / 2 - mp.log(x) - LOG_2PI / 2,
         positive,
     ),
     _e(
@@ -701,8 +731,12 @@ COMPOSITE = [
         lambda x: mp.log(x) / x,
         positive,
     ),
-    _e("rsqrt", lambda xp, x: xp.divide(1.0, xp.sqrt(x)), lambda x: 1 / mp.sqrt(x),
-       positive),
+    _e(
+        "rsqrt",
+        lambda xp, x: xp.divide(1.0, xp.sqrt(x)),
+        lambda x: 1 / mp.sqrt(x),
+        positive,
+    ),
     _e("x**-2", lambda xp, x: xp.power(x, -2), lambda x: x**-2, both_signs),
     _e("x**3", lambda xp, x: x**3, lambda x: x**3, both_signs, max_order=4),
     _e(
@@ -807,24 +841,12 @@ def variant_function(entry: Entry, variant: str) -> Callable:
     raise ValueError(variant)
 
 
-def _differentiate(g, argnum: int, kind: str):
-    if kind == "r":
-        return jax.grad(g, argnums=argnum)
-
-    def forward(*args):
-        tangents = [jnp.zeros_like(a) for a in args]
-        tangents[argnum] = jnp.ones_like(args[argnum])
-        return jax.jvp(g, tuple(args), tuple(tangents))[1]
-
-    return forward
-
-
 def derivative(f: Callable, argnum: int, mode: str) -> Callable:
     """``jit(vmap(...))`` of the derivative of ``f`` in ``argnum``, nested as
     ``mode`` (outermost first)."""
     g = f
     for kind in reversed(mode):
-        g = _differentiate(g, argnum, kind)
+        g = helpers._differentiate(g, argnum, None, "rev" if kind == "r" else "fwd")
     return jax.jit(jax.vmap(g))
 
 
@@ -886,7 +908,9 @@ def evaluate(entry: Entry, variant: str, dtype, orders: Sequence[int] | None = N
                     if isinstance(values, Exception):
                         labels[mode] = "error"
                     else:
-                        labels[mode] = _label(entry, row, index, values[i], truth, dtype)
+                        labels[mode] = _label(
+                            entry, row, index, values[i], truth, dtype
+                        )
                 outcomes.append(
                     Outcome(
                         entry.name,

@@ -41,7 +41,9 @@ def test_every_public_name_is_present_and_classified(jax_name, ours):
     own = set(module.__all__)
     kept = set(_kept.KEPT[jax_name])
     unclassified = [n for n in names if n not in own and n not in kept]
-    assert not unclassified, f"{jax_name} names neither stable nor classified: {unclassified}"
+    assert not unclassified, (
+        f"{jax_name} names neither stable nor classified: {unclassified}"
+    )
     both = sorted(own & kept)
     assert not both, f"{both} are defined by calculax and listed as kept"
     stale = sorted(kept - set(names))

@@ -16,11 +16,12 @@ entries, forward mode (``jax.jacfwd``: ``n`` Jacobian-vector products) is used w
 ``n > m``; at ``n = m`` the innermost differentiation is reverse and the outer ones
 forward (a second derivative of a scalar function is forward-over-reverse, as in
 ``jax.hessian``: nested forward mode forms the second derivative of each
-intermediate on its own, which can overflow where the result does not). A Hessian of a scalar loss is therefore forward-over-reverse. A derivative
-of order ``>= 3`` in a single scalar argument uses Taylor mode (``_taylor``): unrolled
-series recurrences for plain JAX primitives (``jet`` where they lack one) and, from
-order 5, a series interpreter that follows calculax's stable ``custom_jvp`` rules
-(below order 5 nested forward mode compiles faster through those rules); nested
+intermediate on its own, which can overflow where the result does not). A Hessian
+of a scalar loss is therefore forward-over-reverse. A derivative of order ``>= 3``
+in a single scalar argument uses Taylor mode (``_taylor``): unrolled series
+recurrences for plain JAX primitives (``jet`` where they lack one) and, from order
+5, a series interpreter that follows calculax's stable ``custom_jvp`` rules
+(below order 5 nested differentiation compiles faster through those rules); nested
 forward mode where none applies.
 """
 

@@ -110,7 +110,9 @@ class Graph:
         ea, eb = self.producer.get(a), self.producer.get(b)
         if ea is None or eb is None or ea.primitive is not eb.primitive:
             return False
-        if ea.outvars.index(a) != eb.outvars.index(b) or len(ea.invars) != len(eb.invars):
+        if ea.outvars.index(a) != eb.outvars.index(b) or len(ea.invars) != len(
+            eb.invars
+        ):
             return False
         if ea.primitive.name in ("pjit", "jit", "custom_jvp_call", "custom_vjp_call"):
             return False

@@ -208,7 +208,9 @@ def _log_of_sum(graph: Graph, eqn) -> Rewrite | None:
         )
     exps = [_exp_argument(graph, v) for v in added.invars]
     if all(e is not None for e in exps):
-        return Rewrite("log(exp(a) + exp(b)) -> logaddexp(a, b)", cnp.logaddexp, exps)
+        return Rewrite(
+            "log(exp(a) + exp(b)) -> logaddexp(a, b)", cnp.logaddexp, tuple(exps)
+        )
     return None
 
 
@@ -338,9 +340,7 @@ def _logistic_quotient(graph: Graph, eqn) -> Rewrite | None:
     if graph.is_constant(numerator, 1):
         if v is not None:
             return Rewrite("1/(1 + exp(-x)) -> expit(x)", special.expit, (v,))
-        return Rewrite(
-            "1/(1 + exp(-x)) -> expit(x)", lambda x: special.expit(-x), (w,)
-        )
+        return Rewrite("1/(1 + exp(-x)) -> expit(x)", lambda x: special.expit(-x), (w,))
     if v is not None:
         return Rewrite(
             "a / (1 + exp(-x)) -> a * expit(x)",
@@ -378,7 +378,7 @@ def _log_over_power(graph: Graph, eqn) -> Rewrite | None:
     found = graph.monomial(denominator, leaves=(x,))
     if found is None or len(found[1]) != 1 or found[0] == 0:
         return None
-    (base, n), = found[1].items()
+    ((base, n),) = found[1].items()
     if not graph.same(base, x):
         return None
     c = found[0]
@@ -403,8 +403,10 @@ def _repeated_division(c: float, paired, bases: dict) -> Callable:
             out = a
         else:
             m, k = paired
-            ratio = cnp.power(cnp.divide(a, values[0]), k) if k > 1 else cnp.divide(
-                a, values[0]
+            ratio = (
+                cnp.power(cnp.divide(a, values[0]), k)
+                if k > 1
+                else cnp.divide(a, values[0])
             )
             out = ratio if m == k else ratio * cnp.power(a, m - k)
         if c != 1:
@@ -520,7 +522,7 @@ def _fractional_power(graph: Graph, eqn) -> Rewrite | None:
     c, bases = found
     if len(bases) != 1 or c == 0:
         return None
-    (x, p), = bases.items()
+    ((x, p),) = bases.items()
     if isinstance(p, int) or not _is_real(x):
         return None
     return Rewrite(
@@ -540,9 +542,10 @@ def _slope_quotients(graph: Graph, eqn) -> Rewrite | None:
         x = graph.square_root_of(graph.other_than_one(added))
         c = graph.scalar(numerator)
         if x is not None and c is not None:
+            scale: float = c
             return Rewrite(
                 "c / (1 + x**2) -> c arctan'(x)",
-                lambda v: _const(c, v) * slope(cnp.arctan)(v),
+                lambda v: _const(scale, v) * slope(cnp.arctan)(v),
                 (x,),
             )
         if x is not None and graph.same(numerator, x):
@@ -573,7 +576,7 @@ def _sech_squared(graph: Graph, eqn) -> Rewrite | None:
     found = graph.monomial(eqn.outvars[0])
     if found is None or len(found[1]) != 1:
         return None
-    (base, n), = found[1].items()
+    ((base, n),) = found[1].items()
     cosh = graph.op(base, "cosh")
     if cosh is None or n != -2:
         return None
@@ -588,15 +591,20 @@ def _sech_squared(graph: Graph, eqn) -> Rewrite | None:
 def _arctan_of_reciprocal(graph: Graph, eqn) -> Rewrite | None:
     # arctan(1/x) = sign(x) pi/2 - arctan(x): the chain rule through 1/x forms
     # arctan'(1/x) ~ x**2 (underflows) times -1/x**2 (overflows).
-    quotient = graph.op(eqn.invars[0], "div")
-    if quotient is None or not graph.is_constant(quotient.invars[0], 1):
+    found = graph.monomial(eqn.invars[0])
+    if found is None or len(found[1]) != 1 or not found[0] > 0:
         return None
+    ((x, n),) = found[1].items()
+    if n != -1:
+        return None
+    c = found[0]
 
-    def function(x):
-        half_pi = _const(math.pi / 2, x)
-        return jnp.where(x == 0, half_pi, jnp.sign(x) * half_pi - cnp.arctan(x))
+    def function(v):
+        half_pi = _const(math.pi / 2, v)
+        turned = jnp.sign(v) * half_pi - cnp.arctan(v / _const(c, v))
+        return jnp.where(v == 0, half_pi, turned)
 
-    return Rewrite("arctan(1/x) -> sign(x) pi/2 - arctan(x)", function, (quotient.invars[1],))
+    return Rewrite("arctan(c/x) -> sign(x) pi/2 - arctan(x/c)", function, (x,))
 
 
 def _log_softmax(graph: Graph, eqn) -> Rewrite | None:

@@ -1,4 +1,4 @@
-"""Stable forms that the rewrites of ``stabilize`` substitute, beyond ``calculax.numpy``.
+"""Stable forms that ``stabilize``'s rewrites substitute, beyond ``calculax.numpy``.
 
 Each is a ``jax.custom_jvp`` whose tangent is written with ``calculax.numpy``
 functions and strong products, so that every order, forward and reverse, stays
@@ -97,9 +97,7 @@ def _logcosh_value(x):
 
 
 # d log cosh x = tanh x dx.
-logcosh = _custom(
-    _logcosh_value, lambda p, out, t: strong_mul(t[0], cnp.tanh(p[0]))
-)
+logcosh = _custom(_logcosh_value, lambda p, out, t: strong_mul(t[0], cnp.tanh(p[0])))
 logcosh.__doc__ = """:math:`\\log\\cosh x`, finite wherever the result is."""
 
 
@@ -115,7 +113,9 @@ def _exprel_value(k: int, x):
     near = jnp.abs(x) < 1
     x_near = jnp.where(near, x, jnp.zeros_like(x))
     x_far = jnp.where(near, jnp.ones_like(x), x)
-    coefficients = [1.0 / (math.factorial(j) * (j + k + 1)) for j in range(_SERIES_TERMS)]
+    coefficients = [
+        1.0 / (math.factorial(j) * (j + k + 1)) for j in range(_SERIES_TERMS)
+    ]
     series = jnp.polyval(jnp.asarray(coefficients[::-1], x.dtype), x_near)
     value = jnp.expm1(x_far) / x_far
     exp_x = jnp.exp(x_far)

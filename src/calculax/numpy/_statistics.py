@@ -16,6 +16,7 @@ input, at every order).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -31,7 +32,11 @@ def _check_axis(name: str, axis, ndim: int) -> None:
     # jax.numpy.std raises "tuple index out of range" for an axis out of bounds.
     axes = () if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
     for a in axes:
-        if isinstance(a, bool) or not isinstance(a, int) or not -ndim <= a < max(ndim, 1):
+        if (
+            isinstance(a, bool)
+            or not isinstance(a, int)
+            or not -ndim <= a < max(ndim, 1)
+        ):
             raise ValueError(
                 f"calculax.numpy.{name}: `axis` must be None, or integers in "
                 f"[{-ndim}, {ndim}) for an array of dimension {ndim}; got {axis!r}."
@@ -114,22 +119,12 @@ def std(
         Array([0., 0., 0.], dtype=float32)
     """
     _check_axis("std", axis, jnp.ndim(a))
+    options: dict[str, Any] = {"where": where, "mean": mean, "correction": correction}
     result = jax.eval_shape(
-        lambda v: jnp.std(
-            v,
-            axis,
-            dtype,
-            out,
-            ddof,
-            keepdims,
-            where=where,
-            mean=mean,
-            correction=correction,
-        ),
-        a,
+        lambda v: jnp.std(v, axis, dtype, out, ddof, keepdims, **options), a
     )
-    ddof = ddof if correction is None else correction
-    return _std(a, axis, dtype, ddof, keepdims, where, mean, result)
+    correction_: int | float = ddof if correction is None else correction
+    return _std(a, axis, dtype, correction_, keepdims, where, mean, result)
 
 
 def nanstd(
@@ -151,8 +146,9 @@ def nanstd(
         Array(1., dtype=float32)
     """
     _check_axis("nanstd", axis, jnp.ndim(a))
+    options: dict[str, Any] = {"where": where, "mean": mean}
     result = jax.eval_shape(
-        lambda v: jnp.nanstd(v, axis, dtype, out, ddof, keepdims, where, mean), a
+        lambda v: jnp.nanstd(v, axis, dtype, out, ddof, keepdims, **options), a
     )
     a = jnp.asarray(a)
     present = ~jnp.isnan(a)

@@ -11,6 +11,7 @@ order ``2``, ``-2`` and ``'nuc'`` are singular-value functions and are delegated
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -176,8 +177,10 @@ def vector_norm(
         >>> cnp.linalg.vector_norm(jnp.full((2, 2), 1e30, dtype=jnp.float32))
         Array(2.e+30, dtype=float32)
     """
+    order: Any = ord
     result = jax.eval_shape(
-        lambda v: jnp.linalg.vector_norm(v, axis=axis, keepdims=keepdims, ord=ord), x
+        lambda v: jnp.linalg.vector_norm(v, axis=axis, keepdims=keepdims, ord=order),
+        x,
     )
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.inexact):

@@ -91,4 +91,3 @@ def selu(x: ArrayLike) -> jax.Array:
     (x,) = prepare("nn.selu", jax.nn.selu, x)
     alpha = constant(_SELU_ALPHA, x)
     return constant(_SELU_SCALE, x) * _elu(x, alpha)
-

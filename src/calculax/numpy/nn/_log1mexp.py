@@ -88,6 +88,8 @@ def logmeanexp(
     )
     lse = logsumexp_impl("nn.logmeanexp", x, axis, None, keepdims, False, where)
     x = jnp.asarray(x)
-    mask = jnp.ones(x.shape, bool) if where is None else jnp.broadcast_to(where, x.shape)
+    mask = (
+        jnp.ones(x.shape, bool) if where is None else jnp.broadcast_to(where, x.shape)
+    )
     count = jnp.sum(mask, axis=axis, keepdims=keepdims).astype(result.dtype)
     return (lse - jnp.log(count)).astype(result.dtype)

@@ -60,18 +60,22 @@ def _slope_value(x, c):
 # d slope = (r_c^2 / (2h)) dx - (r_x r_c / (2h)) dc: ratio monomials at every order.
 _slope_core = stable_rule(
     _slope_value,
-    lambda p, out, t: constant(0.5, out)
-    * (
-        strong_mul(t[0], ratio_monomial(0, 2, 1)(*p))
-        - strong_mul(t[1], ratio_monomial(1, 1, 1)(*p))
+    lambda p, out, t: (
+        constant(0.5, out)
+        * (
+            strong_mul(t[0], ratio_monomial(0, 2, 1)(*p))
+            - strong_mul(t[1], ratio_monomial(1, 1, 1)(*p))
+        )
     ),
 )
 
 # d squareplus = slope dx + (r_c / 2) dc.
 _squareplus_core = stable_rule(
     _squareplus_value,
-    lambda p, out, t: strong_mul(t[0], _slope_core(*p))
-    + strong_mul(t[1], constant(0.5, out) * ratio_monomial(0, 1, 0)(*p)),
+    lambda p, out, t: (
+        strong_mul(t[0], _slope_core(*p))
+        + strong_mul(t[1], constant(0.5, out) * ratio_monomial(0, 1, 0)(*p))
+    ),
 )
 
 

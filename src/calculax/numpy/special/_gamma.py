@@ -43,8 +43,7 @@ def _asymptotic(n: int, x):
     for _ in range(n - 1):
         power = power * r
     series = constant(float(math.factorial(n - 1)), x) + r * (
-        constant(math.factorial(n) / 2, x)
-        + r * constant(math.factorial(n + 1) / 12, x)
+        constant(math.factorial(n) / 2, x) + r * constant(math.factorial(n + 1) / 12, x)
     )
     return constant(float((-1) ** (n + 1)), x) * power * series
 
@@ -132,7 +131,8 @@ def _static_order(n) -> int | None:
     if isinstance(n, jax.core.Tracer):
         return None
     if isinstance(n, numbers.Integral) and not isinstance(n, bool):
-        return int(n) if n >= 0 else None
+        order = int(n)
+        return order if order >= 0 else None
     values = np.asarray(n)
     if values.size == 0 or not np.issubdtype(values.dtype, np.integer):
         return None

@@ -115,7 +115,9 @@ def rel_entr(p: ArrayLike, q: ArrayLike) -> jax.Array:
         >>> jax.grad(jax.grad(special.rel_entr, 1), 1)(q, q)  # jax: inf
         Array(1.e+20, dtype=float32)
     """
-    return _rel_entr_core(*prepare("special.rel_entr", jax.scipy.special.rel_entr, p, q))
+    return _rel_entr_core(
+        *prepare("special.rel_entr", jax.scipy.special.rel_entr, p, q)
+    )
 
 
 def kl_div(p: ArrayLike, q: ArrayLike) -> jax.Array:
