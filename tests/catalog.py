@@ -808,6 +808,43 @@ COMPOSITE = [
         tails,
     ),
     _e(
+        "(1-cos(x))/x**2",
+        lambda xp, x: xp.divide(1 - xp.cos(x), x**2),
+        lambda x: (1 - mp.cos(x)) / x**2,
+        lambda d: [0.5, 1.0, 2.0, 1e-2, 1e-3, 1e-4, -1e-3, -0.5],
+    ),
+    _e(
+        "sin(x)/x",
+        lambda xp, x: xp.divide(xp.sin(x), x),
+        lambda x: mp.sin(x) / x,
+        lambda d: [0.5, 1.0, 3.0, 1e-2, 1e-4, 1e-7, -1e-3, -2.0],
+    ),
+    _e(
+        "sqrt(x**2)",
+        lambda xp, x: xp.sqrt(x**2),
+        abs,
+        lambda d: [v for v in both_signs(d)],
+    ),
+    _e(
+        "log(x+sqrt(x**2+1))",
+        lambda xp, x: xp.log(x + xp.sqrt(x**2 + 1)),
+        mp.asinh,
+        both_signs,
+    ),
+    _e(
+        "logistic pdf",
+        lambda xp, x: xp.divide(xp.exp(x), (1 + xp.exp(x)) ** 2),
+        lambda x: mp.exp(-abs(x)) / (1 + mp.exp(-abs(x))) ** 2,
+        tails,
+    ),
+    _e(
+        "sqrt(1-x**2)",
+        lambda xp, x: xp.sqrt(1 - x**2),
+        lambda x: mp.sqrt(1 - x * x),
+        unit_both,
+        singular=(1.0, -1.0),
+    ),
+    _e(
         "logaddexp chain",
         lambda xp, x: xp.logaddexp(xp.logaddexp(x, 0.0), 1.0),
         lambda x: _lse(x, 0, 1),

@@ -38,6 +38,13 @@ pattern                           rewritten to
 ``sqrt(sum(x**2))``               ``linalg.norm(x, axis=...)``
 ``exp(log(a) - log(b))``          ``a / b`` (``nan`` where ``a < 0`` or ``b < 0``)
 ================================  ================================================
+
+and further: ``x - log(sum(exp(x)))`` (``log_softmax``), ``exp(x) / sum(exp(x))``
+(``softmax``), ``g(x) / x`` (``divided``), ``c / (1 + x**2)``, ``x / (1 + x**2)``,
+``x / sqrt(x**2 + c)``, ``1 / cosh(x)**2``, ``exp(x) / (1 + exp(x))**2`` (derivatives of
+stable functions, ``slope``), ``x * sqrt(x)`` (one power), ``arctan(c / x)``,
+``log(x + sqrt(x**2 + 1))`` (``arcsinh``), ``1 - cos(u)``, ``(1 - cos(x)) / x**2``,
+``1 - x**2``, ``sqrt(x**2)`` (``docs/replaced_functions.md`` has the full table).
 """
 
 from __future__ import annotations
@@ -271,6 +278,7 @@ def _log_of_monomial(graph: Graph, eqn) -> Rewrite | None:
 def _log(graph: Graph, eqn) -> Rewrite | None:
     argument = eqn.invars[0]
     for pattern in (
+        lambda: _log_of_inverse_hyperbolic(graph, eqn),
         lambda: _log_of_sum(graph, eqn),
         lambda: _log_one_minus_exp(graph, argument),
         lambda: _log_of_expm1(graph, argument),
@@ -588,6 +596,55 @@ def _sech_squared(graph: Graph, eqn) -> Rewrite | None:
     )
 
 
+def _one_minus_cos_over_square(graph: Graph, eqn) -> Rewrite | None:
+    # (1 - cos x) / x**2 = (sin(x/2) / (x/2))**2 / 2: both cancel near 0.
+    numerator, denominator = eqn.invars
+    sub = graph.op(numerator, "sub")
+    if sub is None or not graph.is_constant(sub.invars[0], 1):
+        return None
+    cos = graph.op(sub.invars[1], "cos")
+    x = graph.square_root_of(denominator)
+    if cos is None or x is None or not graph.same(cos.invars[0], x):
+        return None
+
+    def function(v):
+        half = _const(0.5, v)
+        return half * jnp.square(divided(jnp.sin, 0, 1.0)(half * v))
+
+    return Rewrite("(1 - cos(x)) / x**2 -> sinc(x/2)**2 / 2", function, (x,))
+
+
+def _logistic_density(graph: Graph, eqn) -> Rewrite | None:
+    # exp(w) / (1 + exp(w))**2 = sigmoid(w) sigmoid(-w) = sigmoid'(w).
+    numerator, denominator = eqn.invars
+    w = _exp_argument(graph, numerator)
+    added = graph.op(graph.square_root_of(denominator), "add")
+    other = graph.other_than_one(added) if added is not None else None
+    if w is None or other is None or not graph.same(_exp_argument(graph, other), w):
+        return None
+    return Rewrite("exp(x) / (1 + exp(x))**2 -> expit'(x)", slope(special.expit), (w,))
+
+
+def _log_of_inverse_hyperbolic(graph: Graph, eqn) -> Rewrite | None:
+    # log(x + sqrt(x**2 + 1)) = arcsinh(x), log(x + sqrt(x**2 - 1)) = arccosh(x).
+    added = graph.op(eqn.invars[0], "add")
+    if added is None:
+        return None
+    for x, root in (added.invars, added.invars[::-1]):
+        sqrt = graph.op(root, "sqrt")
+        inner = graph.op(sqrt.invars[0], "add", "sub") if sqrt is not None else None
+        if inner is None:
+            continue
+        a, b = inner.invars
+        if graph.same(graph.square_root_of(a), x) and graph.is_constant(b, 1):
+            if inner.primitive.name == "add":
+                return Rewrite(
+                    "log(x + sqrt(x**2 + 1)) -> arcsinh(x)", cnp.arcsinh, (x,)
+                )
+            return Rewrite("log(x + sqrt(x**2 - 1)) -> arccosh(x)", cnp.arccosh, (x,))
+    return None
+
+
 def _arctan_of_reciprocal(graph: Graph, eqn) -> Rewrite | None:
     # arctan(1/x) = sign(x) pi/2 - arctan(x): the chain rule through 1/x forms
     # arctan'(1/x) ~ x**2 (underflows) times -1/x**2 (overflows).
@@ -634,6 +691,8 @@ def _div(graph: Graph, eqn) -> Rewrite | None:
         _logistic_quotient,
         _exprel,
         _divided,
+        _one_minus_cos_over_square,
+        _logistic_density,
         _softmax,
         _slope_quotients,
         _sech_squared,
@@ -664,6 +723,12 @@ def _one_plus(graph: Graph, eqn, sign: int) -> Rewrite | None:
         if inner is not None:
             label, stable = function
             return Rewrite(label, stable, (inner.invars[0],))
+    if sign < 0 and graph.square_root_of(other) is not None:
+        return Rewrite(
+            "1 - x**2 -> (1 - x)(1 + x)",
+            lambda x: (_const(1.0, x) - x) * (_const(1.0, x) + x),
+            (graph.square_root_of(other),),
+        )
     if sign < 0:
         v = _sigmoid_argument(graph, other)
         if v is not None and not isinstance(v, tuple):
@@ -688,6 +753,10 @@ _ONE_PLUS = {
         ),
         "erf": ("1 - erf(u) -> erfc(u)", special.erfc),
         "exp": ("1 - exp(x) -> -expm1(x)", lambda x: -cnp.expm1(x)),
+        "cos": (
+            "1 - cos(u) -> 2 sin(u/2)**2",
+            lambda u: _const(2.0, u) * jnp.square(jnp.sin(_const(0.5, u) * u)),
+        ),
     },
 }
 
@@ -743,7 +812,28 @@ def _sqrt(graph: Graph, eqn) -> Rewrite | None:
                 lambda x: cnp.hypot(x, _const(c, x)),
                 (root,),
             )
-    return sum_of_squares(graph, eqn)
+    return sum_of_squares(graph, eqn) or _root_of_square(graph, eqn)
+
+
+def _root_of_square(graph: Graph, eqn) -> Rewrite | None:
+    # sqrt(c x**2n y**2m ...) = sqrt(c) |x|**n |y|**m ...: x**2 underflows first.
+    found = graph.monomial(eqn.invars[0])
+    if found is None or not found[1] or not found[0] > 0:
+        return None
+    c, bases = found
+    if not all(isinstance(n, int) and n % 2 == 0 for n in bases.values()):
+        return None
+    scale = math.sqrt(c)
+    powers = [n // 2 for n in bases.values()]
+
+    def function(*values):
+        out = _const(scale, values[0])
+        for value, n in zip(values, powers):
+            factor = cnp.abs(value)
+            out = out * (cnp.power(factor, n) if n != 1 else factor)
+        return out
+
+    return Rewrite("sqrt(x**2) -> |x|", function, tuple(bases))
 
 
 # ------------------------------------------------------------------ exponentials
