@@ -69,6 +69,7 @@ from ._rewrite_quotients import (
     arctan_rewrite,
     div_rewrite,
     fractional_power_rewrite,
+    gelu_rewrite,
     power_log_rewrite,
     sech_squared_rewrite,
 )
@@ -222,7 +223,7 @@ PATTERNS: dict[str, tuple[Callable[[Graph, Any], Rewrite | None], ...]] = {
     "log": (log_rewrite,),
     "log1p": (log1p_rewrite,),
     "div": (div_rewrite,),
-    "mul": (power_log_rewrite, fractional_power_rewrite),
+    "mul": (gelu_rewrite, power_log_rewrite, fractional_power_rewrite),
     "atan": (arctan_rewrite,),
     "square": (sech_squared_rewrite,),
     "integer_pow": (sech_squared_rewrite,),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import jax.numpy as jnp
 
 from .. import numpy as cnp
-from ..numpy import special
+from ..numpy import nn, special
 from ._rewrite import Graph, Rewrite, _is_real
 from ._rewrite_common import const, exp_argument, negated
 from ._stable_forms import divided, exprel, log1p_square, power_log, slope
@@ -360,4 +360,40 @@ def div_rewrite(graph: Graph, eqn) -> Rewrite | None:
         found = pattern(graph, eqn)
         if found is not None:
             return found
+    return None
+
+
+def _close(value: float | None, target: float) -> bool:
+    return value is not None and abs(value - target) <= 1e-6 * abs(target)
+
+
+def gelu_rewrite(graph: Graph, eqn) -> Rewrite | None:
+    """JAX's tanh-approximation GELU, inlined: ``x * (0.5 * (1 + tanh(c (x + k
+    x**3))))`` with ``c = sqrt(2/pi)``, ``k = 0.044715``: ``nn.gelu(x)``, whose
+    derivatives keep the tails (``1 + tanh`` cancels to 0 for x < -9 in float32)."""
+    for x, gate in (eqn.invars, eqn.invars[::-1]):
+        half = graph.op(gate, "mul")
+        split = graph.split_constant(half) if half is not None else None
+        if split is None or not _close(split[0], 0.5):
+            continue
+        added = graph.op(split[1], "add")
+        tanh = graph.op(graph.other_than_one(added), "tanh") if added else None
+        scaled = graph.op(tanh.invars[0], "mul") if tanh is not None else None
+        inner = graph.split_constant(scaled) if scaled is not None else None
+        if inner is None or not _close(inner[0], math.sqrt(2 / math.pi)):
+            continue
+        cubic = graph.op(inner[1], "add")
+        if cubic is None:
+            continue
+        for linear, term in (cubic.invars, cubic.invars[::-1]):
+            found = graph.monomial(term)
+            if (
+                graph.same(linear, x)
+                and found is not None
+                and _close(found[0], 0.044715)
+                and len(found[1]) == 1
+                and graph.same(next(iter(found[1])), x)
+                and next(iter(found[1].values())) == 3
+            ):
+                return Rewrite("JAX's gelu -> nn.gelu", nn.gelu, (x,))
     return None

@@ -24,10 +24,10 @@ import numpy as np
 from jax.typing import ArrayLike
 
 from ..._core.dtypes import prepare
+from ..._core.strong import strong_mul
 from .._hyperbolic import tanh_core
 from .._logistic import sigmoid_core
-from .._powers import _integer_power
-from .._rule import constant
+from .._rule import constant, stable_rule
 from ._activations import softplus_core
 
 __all__ = ["silu", "swish", "gelu", "mish", "glu"]
@@ -93,11 +93,96 @@ def gelu(x: ArrayLike, approximate: bool = True) -> jax.Array:
     if not approximate:
         half = constant(0.5, x)
         return half * x * jax.lax.erfc(-x * constant(np.sqrt(0.5), x))
-    scale = constant(2.0 * np.sqrt(2.0 / np.pi), x)
-    # x**3 by the stable power rule: its strong products keep a zero cotangent
-    # zero where x**2 overflows (JAX's product rule gives 0 * inf = nan there).
-    argument = scale * (x + constant(_GELU_CUBIC, x) * _integer_power(3)(x))
-    return x * sigmoid_core(argument)
+    return gelu_tanh_core(x)
+
+
+# z(x) = a x + b x**3 = 2u: gelu = x sigma(z).
+_A = 2.0 * np.sqrt(2.0 / np.pi)
+_B = _A * _GELU_CUBIC
+
+# A polynomial in (x, t), t = tanh(z/2): {(i, j): c} for sum c x**i t**j.
+Poly = tuple[tuple[tuple[int, int], float], ...]
+
+
+def _poly(terms: dict) -> Poly:
+    return tuple(sorted((k, c) for k, c in terms.items() if c != 0))
+
+
+def _add_term(terms: dict, key: tuple[int, int], c: float) -> None:
+    terms[key] = terms.get(key, 0.0) + c
+
+
+def _derivative_bracket(poly: Poly) -> Poly:
+    """``Q`` with ``d/dx [sigma'(z) P] = sigma'(z) Q``: ``Q = P_x + P_t (1 - t**2) z'/2
+    - z' t P`` (``sigma'' = -sigma' t``, ``t' = (1 - t**2) z' / 2``)."""
+    z_prime = {0: _A, 2: 3 * _B}
+    out: dict = {}
+    for (i, j), c in poly:
+        if i:
+            _add_term(out, (i - 1, j), i * c)
+        for k, zc in z_prime.items():
+            if j:
+                _add_term(out, (i + k, j - 1), j * c * zc / 2)
+                _add_term(out, (i + k, j + 1), -j * c * zc / 2)
+            _add_term(out, (i + k, j + 1), -c * zc)
+    return _poly(out)
+
+
+def _evaluate(poly: Poly, x, t):
+    total = jnp.zeros_like(x)
+    for (i, j), c in poly:
+        total = total + constant(c, x) * x**i * t**j
+    return total
+
+
+def _z(x):
+    # x**3 overflows for |x| > 1e12 (float32), where sigma(z) is 0 or 1 anyway.
+    x = jnp.clip(x, constant(-1e4, x), constant(1e4, x))
+    # 2 sqrt(2/pi) (x + 0.044715 x**3): twice JAX's argument of tanh, exactly.
+    return constant(_A, x) * (x + constant(_GELU_CUBIC, x) * (x * x * x))
+
+
+_SLOPES: dict[Poly, object] = {}
+
+
+def _slope_times(poly: Poly):
+    """The core :math:`\\sigma'(z(x))\\,P(x, \\tanh(z/2))`: the bracket first, the
+    exponentially small :math:`\\sigma'` last (a strong product), so no partial
+    product is subnormal where the result is not."""
+    if poly not in _SLOPES:
+
+        def primal(x):
+            z = _z(x)
+            bracket = _evaluate(poly, x, jnp.tanh(z / 2))
+            return strong_mul(jax.nn.sigmoid(z) * jax.nn.sigmoid(-z), bracket)
+
+        _SLOPES[poly] = stable_rule(
+            primal,
+            lambda p, out, t: strong_mul(
+                t[0], _slope_times(_derivative_bracket(poly))(p[0])
+            ),
+        )
+    return _SLOPES[poly]
+
+
+# gelu' = sigma(z) + sigma'(z) x z'; its derivative sigma'(z) (2z' + x z'' - x z'**2 t).
+_FIRST = _poly({(1, 0): _A, (3, 0): 3 * _B})
+_gelu_slope_core = stable_rule(
+    lambda x: jax.nn.sigmoid(_z(x)) + _slope_times(_FIRST)(x),
+    lambda p, out, t: strong_mul(
+        t[0],
+        _slope_times(
+            _poly({(0, 0): _A, (2, 0): 3 * _B})  # sigma'(z) z' from sigma(z)
+        )(p[0])
+        + _slope_times(_derivative_bracket(_FIRST))(p[0]),
+    ),
+)
+
+# d gelu = (sigma(z) + x z' sigma'(z)) dx.
+gelu_tanh_core = stable_rule(
+    lambda x: x * jax.nn.sigmoid(_z(x)),
+    lambda p, out, t: strong_mul(t[0], _gelu_slope_core(p[0])),
+)
 
 
 def mish(x: ArrayLike) -> jax.Array:
