@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.extend import core
 
-__all__ = ["Rewrite", "Graph", "find_rewrites", "sum_of_squares_rule"]
+__all__ = ["Rewrite", "Graph", "find_rewrites", "has_rewrites", "sum_of_squares_rule"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -294,3 +294,33 @@ def find_rewrites(
         if rewrite is not None:
             found[id(eqn)] = dataclasses.replace(rewrite, aval=eqn.outvars[0].aval)
     return found
+
+
+def _sub_jaxprs(value):
+    # The (jaxpr, consts) pairs inside an equation parameter (calls, control flow).
+    if isinstance(value, core.ClosedJaxpr):
+        yield value.jaxpr, value.consts
+    elif isinstance(value, core.Jaxpr):
+        yield value, ()
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _sub_jaxprs(item)
+
+
+def has_rewrites(
+    jaxpr: core.Jaxpr, consts: Sequence, replaced: Callable[[core.Jaxpr], bool]
+) -> bool:
+    """Whether any value-changing rewrite applies in ``jaxpr`` or a jaxpr inside it
+    (``stabilize`` then differentiates the rewritten program; else the program
+    itself, which is the same). ``replaced(inner)``: a call replaced whole (its
+    body is never evaluated, so its patterns do not count)."""
+    found = find_rewrites(jaxpr, consts, True)
+    if any(rule.opt_in for rule in found.values()):
+        return True
+    return any(
+        has_rewrites(inner, inner_consts, replaced)
+        for eqn in jaxpr.eqns
+        for value in eqn.params.values()
+        for inner, inner_consts in _sub_jaxprs(value)
+        if not replaced(inner)
+    )

@@ -16,7 +16,9 @@ from typing import Any
 import jax
 import numpy as np
 
+from ._rewrite import has_rewrites
 from ._stable_interpreter import Context, StabilizeReport, evaluate
+from ._stable_primitives import replaced_whole
 
 __all__ = ["stabilize", "StabilizeReport"]
 
@@ -94,8 +96,11 @@ def stabilize(
         values = [leaves[i] for i in dynamic]
         closed, shapes = _trace(f, flat, values)
         record = StabilizeReport()
-        if rewrite:
-            outs = evaluate(closed.jaxpr, closed.consts, values, Context(record, True))
+        if rewrite or not has_rewrites(closed.jaxpr, closed.consts, replaced_whole):
+            # Nothing to rewrite: the program's derivatives are the rewritten ones.
+            outs = evaluate(
+                closed.jaxpr, closed.consts, values, Context(record, rewrite)
+            )
         else:
             outs = values_kept(closed, values, record)
         if report:

@@ -26,6 +26,7 @@ __all__ = [
     "STABLE_CUSTOM_JVP",
     "STABLE_JAX_FUNCTIONS",
     "stable_counterpart",
+    "replaced_whole",
 ]
 
 
@@ -118,3 +119,14 @@ def stable_counterpart(name: str, invals) -> Callable | None:
     ):
         return None  # complex operands: only abs is rewritten (hypot-based modulus)
     return function
+
+
+def replaced_whole(jaxpr) -> bool:
+    """Whether ``jaxpr`` is the body of a JAX function ``stabilize`` replaces whole
+    (by name and defining module, as the interpreter matches them)."""
+    info = getattr(jaxpr, "debug_info", None)
+    if info is None:
+        return False
+    source = (info.func_src_info or "").replace("\\", "/")
+    names = set(STABLE_JAX_FUNCTIONS) | set(STABLE_CUSTOM_JVP) | {"norm"}
+    return "/jax/_src/" in source and info.func_name in names
