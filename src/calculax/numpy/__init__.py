@@ -8,7 +8,8 @@ behaviour of their ``jax.numpy`` namesake and the same primal value (to rounding
 or more accurate where stated); their derivative rule is a ``jax.custom_jvp``
 written with these same functions, so first to fourth (and higher) derivatives,
 forward and reverse, stay finite and accurate wherever the true derivative is
-representable. Every other name is JAX's own object, looked up when first used;
+representable (``acos``, ``asin``, ..., ``pow`` are the same functions under the
+Array API's names). Every other name is JAX's own object, looked up when first used;
 ``calculax.numpy._kept`` says why each is safe as it is (no derivative, linear,
 tested smooth, or not covered).
 """
@@ -35,34 +36,32 @@ from ._exponential import log2 as log2
 from ._exponential import log10 as log10
 from ._exponential import logaddexp as logaddexp
 from ._exponential import logaddexp2 as logaddexp2
+from ._hyperbolic import arccosh as acosh
 from ._hyperbolic import arccosh as arccosh
 from ._hyperbolic import arcsinh as arcsinh
+from ._hyperbolic import arcsinh as asinh
 from ._hyperbolic import arctanh as arctanh
+from ._hyperbolic import arctanh as atanh
 from ._hyperbolic import cosh as cosh
 from ._hyperbolic import sinh as sinh
 from ._hyperbolic import tanh as tanh
 from ._hypot import hypot as hypot
 from ._kept import lazy_namespace as _lazy_namespace
 from ._powers import float_power as float_power
+from ._powers import power as pow
 from ._powers import power as power
 from ._statistics import nanstd as nanstd
 from ._statistics import std as std
 from ._trigonometric import angle as angle
+from ._trigonometric import arccos as acos
 from ._trigonometric import arccos as arccos
 from ._trigonometric import arcsin as arcsin
+from ._trigonometric import arcsin as asin
 from ._trigonometric import arctan as arctan
+from ._trigonometric import arctan as atan
 from ._trigonometric import arctan2 as arctan2
+from ._trigonometric import arctan2 as atan2
 from ._trigonometric import sinc as sinc
-
-# The Array API spellings of jax.numpy: the same stable functions.
-acos = arccos
-acosh = arccosh
-asin = arcsin
-asinh = arcsinh
-atan = arctan
-atan2 = arctan2
-atanh = arctanh
-pow = power  # noqa: A001 - jax.numpy's name
 
 __all__ = [
     "SUPPORTED_DTYPES",
