@@ -192,11 +192,11 @@ def test_auto_mode_rule():
     assert plan(loss, (jnp.ones(5),), (0, 0)) == ("reverse", "forward")
     assert plan(tall, (jnp.ones(1000),), (0,), "forward") == ("forward",)
     assert plan(jnp.sin, (1.0,), (0, 0, 0)) == "taylor"
-    # through its stable rule from order 5 (below, nested forward compiles faster)
-    assert plan(cnp.exp, (1.0,), (0, 0, 0)) == ("forward",) * 3
+    # through its stable rule from order 5 (below, nested modes compile faster)
+    assert plan(cnp.exp, (1.0,), (0, 0, 0)) == ("reverse", "forward", "forward")
     assert plan(cnp.exp, (1.0,), (0,) * 5) == "taylor"
     assert plan(cnp.exp, (1.0,), (0, 0, 0), "taylor") == "taylor"
-    assert plan(jax.lax.lgamma, (1.5,), (0, 0, 0)) == ("forward",) * 3
+    assert plan(jax.lax.lgamma, (1.5,), (0, 0, 0)) == ("reverse", "forward", "forward")
 
 
 def test_order_zero_is_the_function():

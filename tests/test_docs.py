@@ -68,9 +68,12 @@ def test_images_referenced_by_the_pages_exist():
 
 
 def _public(module: types.ModuleType) -> set[str]:
+    # calculax.numpy and its subpackages serve JAX's names lazily (a module
+    # __getattr__): their own names, documented here, are their __all__.
+    listed = module.__all__ if hasattr(module, "__getattr__") else dir(module)
     return {
         name
-        for name in dir(module)
+        for name in listed
         if not name.startswith("_")
         and not isinstance(getattr(module, name), types.ModuleType)
     }

@@ -102,7 +102,7 @@ def test_control_flow_calls_and_transformations():
     )
     np.testing.assert_allclose(batch, reference, rtol=1e-12)
     rewritten = stable.report.rewritten
-    for name in ("div", "sqrt", "exp", "logaddexp", "integer_pow", "tanh", "atan2"):
+    for name in ("div", "sqrt", "exp", "softplus", "integer_pow", "tanh", "atan2"):
         assert rewritten[name] >= 1, rewritten
 
 
@@ -289,3 +289,76 @@ def test_random_compositions_keep_values_and_right_derivatives(tree, x, y):
         )
         if helpers.classify(theirs, exact, slope, row, np.float64, 1) == "right":
             assert helpers.classify(ours, exact, slope, row, np.float64, 1) == "right"
+
+
+def test_values_are_kept_and_derivatives_are_those_of_the_rewritten_form():
+    # Without rewrite=True the value is the program's (inf: exp(1000) overflows);
+    # every derivative is softplus's, in every mode (JAX: nan).
+    f = calculax.stabilize(lambda x: jnp.log(1 + jnp.exp(x)), report=True)
+    x = jnp.float32(1000.0)
+    assert jnp.isinf(f(x))
+    assert float(jax.grad(f)(x)) == 1.0 and float(jax.jacfwd(f)(x)) == 1.0
+    assert float(jax.grad(jax.grad(f))(x)) == 0.0  # sigmoid'(1000), truth e**-1000
+    assert f.report.rewritten["log(1 + exp(x)) -> softplus(x) (derivatives)"] >= 1
+    assert not f.report.rewrites  # no value was rewritten
+    # Only what fired: without a derivative, nothing is reported.
+    g = calculax.stabilize(lambda x: jnp.log(1 + jnp.exp(x)), report=True)
+    g(x)
+    assert not any("derivatives" in name for name in g.report.rewritten)
+
+
+def test_an_overflow_no_rule_rescues_is_loud():
+    # log(x + exp(x)) at 1000: no pattern; the gradient is nan in both modes, never
+    # the silent 0 a strong zero would give (0 = 1/inf times exp(1000) = inf).
+    f = calculax.stabilize(lambda x: jnp.log(x + jnp.exp(x)))
+    x = jnp.float32(1000.0)
+    assert jnp.isnan(jax.grad(f)(x)) and jnp.isnan(jax.jacfwd(f)(x))
+    # A masked branch keeps its structural zero.
+    masked = calculax.stabilize(lambda x: jnp.where(x < 100, jnp.exp(x), 0.0))
+    assert float(jax.grad(masked)(x)) == 0.0
+
+
+# JAX library functions replaced whole: (function, point, truth of d/dx at it),
+# where JAX's own derivative is wrong (0, nan or inaccurate) in float32.
+LIBRARY = [
+    ("elu", jax.nn.elu, -20.0, lambda x: mpmath.exp(x)),
+    ("celu", jax.nn.celu, -20.0, lambda x: mpmath.exp(x)),
+    (
+        "selu",
+        jax.nn.selu,
+        -20.0,
+        lambda x: 1.0507009873554805 * 1.6732632423543772 * mpmath.exp(x),
+    ),
+    (
+        "squareplus",
+        jax.nn.squareplus,
+        1e20,
+        lambda x: (1 + x / mpmath.sqrt(x * x + 4)) / 2,
+    ),
+    ("soft_sign", jax.nn.soft_sign, 1e4, lambda x: 1 / (1 + x) ** 2),
+    ("log1mexp", jax.nn.log1mexp, 1e-20, lambda x: 1 / mpmath.expm1(x)),
+    (
+        "xlogy",
+        lambda y: jax.scipy.special.xlogy(y, y),
+        1e-25,
+        lambda y: mpmath.log(y) + 1,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "name, function, point, truth", LIBRARY, ids=[c[0] for c in LIBRARY]
+)
+def test_jax_library_functions_are_replaced_whole(name, function, point, truth):
+    stable = calculax.stabilize(function, report=True)
+    x = jnp.float32(point)
+    order = 2 if name == "xlogy" else 1
+    g = stable
+    for _ in range(order):
+        g = jax.grad(g)
+    exact = helpers.truth_partial(truth, (float(x),), (order - 1,))
+    value = float(g(x))
+    assert abs(value - exact) <= helpers.ULPS[order] * helpers.eps(np.float32) * abs(
+        exact
+    )
+    assert any(name in key for key in stable.report.rewritten), stable.report

@@ -37,10 +37,15 @@ NOTES = {
 
 
 def public_names(module: types.ModuleType) -> list[str]:
-    """Functions first, then classes and constants, each alphabetically."""
+    """Functions first, then classes and constants, each alphabetically.
+
+    A package that serves JAX's names lazily (a module ``__getattr__``, as
+    ``calculax.numpy``) is documented by its own names, its ``__all__``.
+    """
+    listed = module.__all__ if hasattr(module, "__getattr__") else dir(module)
     names = [
         n
-        for n in dir(module)
+        for n in listed
         if not n.startswith("_")
         and not isinstance(getattr(module, n), types.ModuleType)
     ]

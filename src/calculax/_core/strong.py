@@ -9,7 +9,9 @@ leaks ``nan`` into reverse-mode gradients. We define
 
     a \\odot b = \\begin{cases} 0 & a = 0 \\text{ or } b = 0 \\\\ ab & \\text{else}
     \\end{cases} \\qquad
-    a \\oslash b = \\begin{cases} 0 & a = 0 \\\\ a / b & \\text{else} \\end{cases}
+    a \\oslash b = \\begin{cases} 0 & a = 0 \\\\
+        \\text{nan} & a \\ne 0 \\text{ finite}, |b| = \\infty \\\\
+        a / b & \\text{else} \\end{cases}
 
 as JAX primitives. A ``jnp.where(t == 0, ...)`` inside a ``custom_jvp`` rule cannot be
 used instead, because the predicate would depend on the tangent and the rule would no
@@ -25,6 +27,15 @@ its own batching rule, and its own JVP written again with ``strong_mul`` and
 The quotient's rule multiplies the quotient by the relative change ``db / b`` rather
 than dividing by ``b**2``: both factors are as representable as the result,
 ``b**2`` (or ``(a / b) / b``, for tiny ``b``) is not.
+
+A strong zero must be a structural one (a zero tangent, a masked branch), never a
+number that underflowed: a derivative that cannot be rescued is loud. A non-zero
+tangent divided by an infinite primal is where an overflow turns into such a zero:
+the rule of ``log(u)`` at ``u = 1 + exp(1000) = inf`` gives ``1 / inf = 0``, and the
+rule of ``exp`` then multiplies that zero by ``exp(1000) = inf``, a strong ``0``
+where the truth is ``1``. So :math:`a \\oslash \\pm\\infty` is ``nan`` for a finite
+non-zero ``a`` (the chain then stays ``nan``), while :math:`0 \\oslash b` stays
+``0`` for every ``b`` (a masked branch that overflowed is still masked).
 
 Under ``jit``, XLA's algebraic simplifier rewrites ``(a / b) / c`` into
 ``a / (b * c)`` -- exactly the unstable form. The quotient therefore divides operands
@@ -56,6 +67,9 @@ def _strong_div_impl(a, b):
     a, b = lax.optimization_barrier((a, b))
     quotient = lax.div(a, b)
     is_zero = lax.eq(a, lax.full_like(a, 0))
+    # A finite non-zero a over an infinite b: an overflow that would read as 0.
+    lost = jnp.isinf(b) & jnp.isfinite(a) & jnp.logical_not(is_zero)
+    quotient = lax.select(lost, lax.full_like(quotient, jnp.nan), quotient)
     return lax.select(is_zero, lax.full_like(quotient, 0), quotient)
 
 
@@ -101,7 +115,9 @@ def strong_mul(a, b):
 
 
 def strong_div(a, b):
-    """Quotient ``a / b`` that is exactly ``0`` when ``a`` is ``0`` (even if ``b`` is).
+    """Quotient ``a / b`` that is exactly ``0`` when ``a`` is ``0`` (even if ``b`` is),
+    and ``nan`` when a finite non-zero ``a`` meets an infinite ``b`` (an overflow
+    upstream; ``0`` would hide it).
 
     Example:
         >>> import jax.numpy as jnp

@@ -12,12 +12,16 @@ Mode rule (``mode="auto"``). The derivative is built from the inside out, one
 Jacobian per differentiation. At a step whose function has ``m`` outputs (the size of
 ``f``'s output times the sizes already appended) and whose argument has ``n``
 entries, forward mode (``jax.jacfwd``: ``n`` Jacobian-vector products) is used when
-``n <= m`` and reverse mode (``jax.jacrev``: ``m`` vector-Jacobian products)
-otherwise. A Hessian of a scalar loss is therefore forward-over-reverse. A derivative
-of order ``>= 3`` in a single scalar argument uses Taylor mode (``_taylor``): unrolled
-series recurrences for plain JAX primitives (``jet`` where they lack one) and, from
-order 5, a series interpreter that follows calculax's stable ``custom_jvp`` rules
-(below order 5 nested forward mode compiles faster through those rules); nested
+``n < m`` and reverse mode (``jax.jacrev``: ``m`` vector-Jacobian products) when
+``n > m``; at ``n = m`` the innermost differentiation is reverse and the outer ones
+forward (a second derivative of a scalar function is forward-over-reverse, as in
+``jax.hessian``: nested forward mode forms the second derivative of each
+intermediate on its own, which can overflow where the result does not). A Hessian
+of a scalar loss is therefore forward-over-reverse. A derivative of order ``>= 3``
+in a single scalar argument uses Taylor mode (``_taylor``): unrolled series
+recurrences for plain JAX primitives (``jet`` where they lack one) and, from order
+5, a series interpreter that follows calculax's stable ``custom_jvp`` rules
+(below order 5 nested differentiation compiles faster through those rules); nested
 forward mode where none applies.
 """
 
@@ -121,9 +125,14 @@ def plan(f: Callable, args: Sequence, steps: Sequence[int], mode: str = "auto"):
     if mode in ("forward", "reverse"):
         return (mode,) * len(steps)
     modes, outputs = [], _size(out)
-    for step in steps:
+    for index, step in enumerate(steps):
         inputs = _size(args[step])
-        modes.append("forward" if inputs <= outputs else "reverse")
+        # Equal sizes: reverse mode innermost (jax.hessian's forward-over-reverse).
+        # Nested forward mode forms the second derivative of every intermediate on
+        # its own (-1/x**2 of log in x * log(x): it overflows for x < 1e-19 in
+        # float32 while (x log x)'' = 1/x does not); reverse mode inside never does.
+        forward = inputs < outputs or (inputs == outputs and index > 0)
+        modes.append("forward" if forward else "reverse")
         outputs *= inputs
     return tuple(modes)
 
@@ -173,9 +182,10 @@ def derivative(
     ``out.shape + x_i.shape + x_j.shape``; ``argnums=i, order=k`` gives
     :math:`\partial^k f/\partial x_i^k`, of shape ``out.shape + x_i.shape * k``
     (pytrees nest like ``jax.jacobian``). Forward or reverse mode per differentiation
-    by the sizes (``n <= m``: forward), Taylor mode for order ``>= 3`` in one scalar
-    argument (through custom rules from order 5); see the module docstring. Custom
-    rules (``calculax.numpy``, ``calculax.stabilize``) are used at every order.
+    by the sizes (``n < m``: forward; reverse innermost at ``n = m``), Taylor mode
+    for order ``>= 3`` in one scalar argument (through custom rules from order 5);
+    see the module docstring. Custom rules (``calculax.numpy``,
+    ``calculax.stabilize``) are used at every order.
 
     ``symmetric=(i, ...)``: ``x_i`` is a symmetric matrix, and the derivative is that
     of :math:`f` restricted to symmetric matrices, written in the Frobenius pairing:

@@ -8,6 +8,7 @@ primitive with a stable counterpart to the ``calculax.numpy`` function and, with
 
 from __future__ import annotations
 
+import collections
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,9 @@ import jax
 import numpy as np
 
 from .._core.validate import boolean
+from ._rewrite import has_rewrites
 from ._stable_interpreter import Context, StabilizeReport, evaluate
+from ._stable_primitives import replaced_whole
 
 __all__ = ["stabilize", "StabilizeReport"]
 
@@ -35,17 +38,22 @@ def stabilize(
     Composes with ``jit``, ``vmap``, ``grad``, ``jacfwd``, ``jacrev``, ``hessian``.
     Usable as a decorator, with or without arguments.
 
-    With ``rewrite=True`` the values change too, where ``f`` computes them badly:
-    well-known catastrophic patterns (``log(1 + x)``, ``exp(x) - 1``,
-    ``sqrt(x**2 + y**2)``, ``log(exp(a) + exp(b))``, ``log(sum(exp(x)))``,
-    ``1/(1 + exp(-x))``, ``x / y**n``, ``x * log(x)``, ``exp(log(a) - log(b))``)
-    are replaced by their stable forms (``log1p``, ``expm1``, ``hypot``, ...; the
-    table is in ``calculax.derivatives._rewrite``).
+    Derivatives are those of ``f`` with its well-known catastrophic patterns
+    replaced by their stable forms (``log(1 + exp(x))`` by ``softplus``,
+    ``log(sum(exp(x)))`` by ``logsumexp``, ``x * log(x)``, ``x / y**n``,
+    ``sqrt(x**2 + c)``, ``log(c * x**2)``, ...; the table is in
+    ``docs/replaced_functions.md``), whose derivatives are right where the chain
+    rule through the pattern over- or underflows: ``log(1 + exp(x))`` at
+    ``x = 1000`` keeps its value ``inf`` but has the derivative ``1``. With
+    ``rewrite=True`` the values are those of the stable forms too.
 
     Args:
         f: the function to stabilize.
         report: keep a :class:`StabilizeReport` of the last trace as the
-            attribute ``report`` of the returned function.
+            attribute ``report`` of the returned function (the rewrites that
+            fired in derivatives are in its ``rewritten`` counter, marked
+            ``(derivatives)``; with ``rewrite=True`` those that fired in the
+            values are in ``rewrites``).
         rewrite: also rewrite the catastrophic patterns in the computed values.
 
     Raises:
@@ -91,8 +99,13 @@ def stabilize(
         values = [leaves[i] for i in dynamic]
         closed, shapes = _trace(f, flat, values)
         record = StabilizeReport()
-        context = Context(record, rewrite)
-        outs = evaluate(closed.jaxpr, closed.consts, values, context)
+        if rewrite or not has_rewrites(closed.jaxpr, closed.consts, replaced_whole):
+            # Nothing to rewrite: the program's derivatives are the rewritten ones.
+            outs = evaluate(
+                closed.jaxpr, closed.consts, values, Context(record, rewrite)
+            )
+        else:
+            outs = values_kept(closed, values, record)
         if report:
             # An attribute of the wrapper, which functools.wraps' type does not declare.
             setattr(stabilized, "report", record)
@@ -103,6 +116,40 @@ def stabilize(
     if report:
         setattr(stabilized, "report", StabilizeReport())
     return stabilized
+
+
+def values_kept(closed, values: list, record: StabilizeReport) -> list:
+    """``closed``'s values as written, with the derivatives of its rewritten form.
+
+    A ``custom_jvp`` over the constants and arguments: the primal is the program
+    re-bound to ``calculax.numpy`` (``rewrite=False``), the tangent is the ``jvp`` of
+    the program with the rewrites of ``_rewrite`` applied, so every derivative, of
+    every order and mode, is that of the stable forms, while the values stay those
+    of ``f``. The rewrites that fire in derivatives are counted in
+    ``record.rewritten`` as ``"<rule> (derivatives)"``.
+    """
+    n_consts = len(closed.consts)
+    derivatives = StabilizeReport()
+
+    def run(context: Context, *flat):
+        consts, args = flat[:n_consts], flat[n_consts:]
+        return tuple(evaluate(closed.jaxpr, consts, args, context))
+
+    @jax.custom_jvp
+    def program(*flat):
+        return run(Context(record, False), *flat)
+
+    @program.defjvp
+    def program_jvp(primals, tangents):
+        before = collections.Counter(derivatives.rewrites)
+        _, out_tangents = jax.jvp(
+            functools.partial(run, Context(derivatives, True)), primals, tangents
+        )
+        for rule, count in (derivatives.rewrites - before).items():
+            record.rewritten[f"{rule} (derivatives)"] += count
+        return program(*primals), out_tangents
+
+    return list(program(*closed.consts, *values))
 
 
 def _trace(f: Callable, flat: Callable, values: list):

@@ -4,9 +4,10 @@ Each entry maps a ``jax.lax`` primitive (by name) to the ``calculax.numpy`` func
 with the same values and stable derivative rules. Only floating-point (and, where
 ``calculax.numpy`` supports it, complex) operands are rewritten; integer arithmetic
 keeps the original primitive. ``custom_jvp`` functions and compositions that JAX
-itself defines are matched by name (``jax.numpy.logaddexp``, hence
-``jax.nn.softplus``; ``jax.numpy.hypot``, ``jax.numpy.sinc``); a user's own
-``custom_jvp``/``custom_vjp`` is never replaced.
+itself defines are matched by name and defining module (``jax.numpy.logaddexp``,
+``hypot``, ``sinc``; ``jax.nn``'s smooth activations; ``jax.scipy.special``'s
+``xlogy``, ``logit``, ...; the full table is in ``docs/replaced_functions.md``); a
+user's own ``custom_jvp``/``custom_vjp`` is never replaced.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ import jax
 import jax.numpy as jnp
 
 from .. import numpy as cnp
-from ..numpy import special
+from ..numpy import nn, special
+from ._stable_forms import power_log
 
 __all__ = [
     "STABLE_PRIMITIVES",
     "STABLE_CUSTOM_JVP",
     "STABLE_JAX_FUNCTIONS",
     "stable_counterpart",
+    "replaced_whole",
 ]
 
 
@@ -66,14 +69,42 @@ STABLE_PRIMITIVES: dict[str, Callable] = {
     "atan": _unary(cnp.arctan),
     "atan2": _binary(cnp.arctan2),
     "logistic": _unary(special.expit),
+    "lgamma": _unary(special.gammaln),
+    "digamma": _unary(special.digamma),
 }
 
-# custom_jvp functions defined by JAX (matched by name and defining module).
-STABLE_CUSTOM_JVP: dict[str, Callable] = {"logaddexp": cnp.logaddexp}
+# custom_jvp functions defined by JAX (matched by name and defining module): their
+# rules are JAX's quotients (``x / y`` differentiated again as ``x / y**2``) or
+# ``expm1(x) + 1``-style complements. ``_xlogx`` is ``jax.scipy.special``'s
+# ``x log x`` (inside ``entr``, ``rel_entr``, ``kl_div``).
+STABLE_CUSTOM_JVP: dict[str, Callable] = {
+    "logaddexp": cnp.logaddexp,
+    "log1mexp": nn.log1mexp,
+    "xlogy": special.xlogy,
+    "xlog1py": special.xlog1py,
+    "_xlogx": power_log(1),
+    "logit": special.logit,
+    "log_ndtr": special.log_ndtr,
+    "_erfcx": special.erfcx,
+}
 
-# jax.numpy functions that are compositions (a ``jit`` of several primitives whose
-# chain rule is unstable), matched by name and defining module and replaced whole.
-STABLE_JAX_FUNCTIONS: dict[str, Callable] = {"hypot": cnp.hypot, "sinc": cnp.sinc}
+# JAX functions that are compositions (a ``jit`` of several primitives whose chain
+# rule is unstable), matched by name and defining module and replaced whole. The
+# ``jax.nn`` activations take their optional parameters positionally (``elu(x,
+# alpha)``), as the traced ``jit`` does.
+STABLE_JAX_FUNCTIONS: dict[str, Callable] = {
+    "hypot": cnp.hypot,
+    "sinc": cnp.sinc,
+    "softplus": nn.softplus,
+    "log_sigmoid": nn.log_sigmoid,
+    "silu": nn.silu,
+    "mish": nn.mish,
+    "elu": nn.elu,
+    "celu": nn.celu,
+    "selu": nn.selu,
+    "squareplus": nn.squareplus,
+    "soft_sign": nn.soft_sign,
+}
 
 
 def stable_counterpart(name: str, invals) -> Callable | None:
@@ -88,3 +119,14 @@ def stable_counterpart(name: str, invals) -> Callable | None:
     ):
         return None  # complex operands: only abs is rewritten (hypot-based modulus)
     return function
+
+
+def replaced_whole(jaxpr) -> bool:
+    """Whether ``jaxpr`` is the body of a JAX function ``stabilize`` replaces whole
+    (by name and defining module, as the interpreter matches them)."""
+    info = getattr(jaxpr, "debug_info", None)
+    if info is None:
+        return False
+    source = (info.func_src_info or "").replace("\\", "/")
+    names = set(STABLE_JAX_FUNCTIONS) | set(STABLE_CUSTOM_JVP) | {"norm"}
+    return "/jax/_src/" in source and info.func_name in names

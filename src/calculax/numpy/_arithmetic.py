@@ -25,6 +25,7 @@ __all__ = [
     "cbrt",
     "abs",
     "absolute",
+    "fabs",
 ]
 
 
@@ -236,3 +237,18 @@ def absolute(x: ArrayLike, /) -> jax.Array:
         Array(2., dtype=float32, weak_type=True)
     """
     return abs(x)
+
+
+def fabs(x: ArrayLike, /) -> jax.Array:
+    """Element-wise absolute value of a real array, as ``jax.numpy.fabs``.
+
+    The rule of the real :func:`abs`: :math:`\\operatorname{sign}(x)\\,dx`, ``0`` at
+    ``x = 0``, at every order.
+
+    Example:
+        >>> import jax
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.fabs)(-2.0)
+        Array(-1., dtype=float32, weak_type=True)
+    """
+    return _real_abs_core(*prepare("fabs", jnp.fabs, x))

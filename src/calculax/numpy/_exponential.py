@@ -17,7 +17,17 @@ from .._core.strong import strong_div, strong_mul
 from ._logistic import sigmoid_core
 from ._rule import constant, stable_rule
 
-__all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "logaddexp"]
+__all__ = [
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log2",
+    "log10",
+    "log1p",
+    "logaddexp",
+    "logaddexp2",
+]
 
 # d exp(x) = exp(x) dx, reusing the output.
 exp_core = stable_rule(jnp.exp, lambda p, out, t: strong_mul(t[0], out))
@@ -67,6 +77,19 @@ logaddexp_core = stable_rule(
         + strong_mul(t[1], sigmoid_core(_difference_or_zero(p[1], p[0])))
     ),
 )
+
+_LOG_2 = float(np.log(2.0))
+
+
+def _logaddexp2_rule(p, out, t):
+    # d log2(2^x + 2^y) = sigma((x - y) log 2) dx + sigma((y - x) log 2) dy.
+    log_2 = constant(_LOG_2, out)
+    return strong_mul(
+        t[0], sigmoid_core(log_2 * _difference_or_zero(p[0], p[1]))
+    ) + strong_mul(t[1], sigmoid_core(log_2 * _difference_or_zero(p[1], p[0])))
+
+
+logaddexp2_core = stable_rule(jnp.logaddexp2, _logaddexp2_rule)
 
 
 def exp(x: ArrayLike, /) -> jax.Array:
@@ -166,3 +189,18 @@ def logaddexp(x1: ArrayLike, x2: ArrayLike, /) -> jax.Array:
         Array(0.5, dtype=float32, weak_type=True)
     """
     return logaddexp_core(*prepare("logaddexp", jnp.logaddexp, x1, x2))
+
+
+def logaddexp2(x1: ArrayLike, x2: ArrayLike, /) -> jax.Array:
+    """Element-wise :math:`\\log_2(2^{x_1} + 2^{x_2})`, as ``jax.numpy.logaddexp2``.
+
+    Derivatives :math:`\\sigma((x_1 - x_2)\\log 2)` and
+    :math:`\\sigma((x_2 - x_1)\\log 2)` with the stable sigmoid, at every order.
+
+    Example:
+        >>> import jax
+        >>> import calculax.numpy as cnp
+        >>> jax.grad(cnp.logaddexp2)(1.0, 1.0)
+        Array(0.5, dtype=float32, weak_type=True)
+    """
+    return logaddexp2_core(*prepare("logaddexp2", jnp.logaddexp2, x1, x2))

@@ -29,7 +29,7 @@ from ._arithmetic import divide_core, reciprocal_core, sqrt_core, square_core
 from ._ratio_polynomial import ratio_monomial
 from ._rule import constant, stable_rule
 
-__all__ = ["arcsin", "arccos", "arctan", "arctan2", "sinc"]
+__all__ = ["arcsin", "arccos", "arctan", "arctan2", "sinc", "angle"]
 
 
 def one_minus_square(x):
@@ -203,3 +203,34 @@ def sinc(x: ArrayLike, /) -> jax.Array:
         safe = jnp.where(is_zero, jnp.ones_like(x), x)
         return jnp.where(is_zero, jnp.ones_like(x), jnp.sin(pi * safe) / (pi * safe))
     return _sinc_real(x)
+
+
+def angle(z: ArrayLike, deg: bool = False) -> jax.Array:
+    """Argument of a complex number, :math:`\\operatorname{arctan2}(\\Im z, \\Re z)`,
+    as ``jax.numpy.angle``, with :func:`arctan2`'s stable rule (``0`` at the origin).
+
+    Args:
+        z: real or complex array.
+        deg: in degrees instead of radians.
+
+    Returns:
+        The angle, of the real dtype ``jax.numpy.angle`` gives.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> import calculax.numpy as cnp
+        >>> cnp.angle(jnp.complex64(1e30 + 1e30j))
+        Array(0.7853982, dtype=float32)
+    """
+    result = jax.eval_shape(lambda v: jnp.angle(v, deg), z)
+    z = jnp.asarray(z)
+    if jnp.issubdtype(z.dtype, jnp.complexfloating):
+        real, imag = jnp.real(z), jnp.imag(z)
+    else:
+        real = z.astype(result.dtype)
+        imag = jnp.zeros_like(real)
+    real, imag = real.astype(result.dtype), imag.astype(result.dtype)
+    out = arctan2(imag, real)
+    if deg:
+        out = out * constant(180.0 / np.pi, out)
+    return out

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
+from ..._core.validate import is_traced
 from ._daleckii_krein import spectral_derivative
 
 __all__ = ["matrix_function"]
@@ -31,8 +33,10 @@ def matrix_function(f: Callable[[jax.Array], jax.Array], A: ArrayLike) -> jax.Ar
 
     e.g. ``matrix_function(cnp.exp, A)`` (the matrix exponential),
     ``jnp.trace(matrix_function(cnp.log, A))`` (:math:`\\log\\det A` for SPD ``A``).
-    Only the Hermitian part of ``A`` is used, as in ``jnp.linalg.eigh``, so the
-    gradient of a real function of :math:`F` is Hermitian.
+    ``A`` must be symmetric (Hermitian) to rounding; the rounding error is removed
+    by using its Hermitian part, so the gradient of a real function of :math:`F` is
+    Hermitian. A non-symmetric ``A`` is an error: its :math:`f(A)` is not a function
+    of the Hermitian part.
 
     Derivatives never differentiate eigenvectors (infinite at repeated eigenvalues,
     in every framework). They are the Daleckii--Krein formulas
@@ -81,7 +85,10 @@ def matrix_function(f: Callable[[jax.Array], jax.Array], A: ArrayLike) -> jax.Ar
         TypeError: ``f`` is not callable, closes over traced values, or does not
             return an array of its input's shape and dtype; ``A`` has an unsupported
             dtype.
-        ValueError: ``A`` is not a (batch of) square matrices.
+        ValueError: ``A`` is not a (batch of) square matrices, or not symmetric
+            (Hermitian) to rounding: :math:`\\max|A - A^H| > 64\\,n\\,\\epsilon
+            \\max|A|` (under ``jit``/``vmap``/``grad``, an ``equinox`` runtime
+            error with the same message).
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -115,8 +122,39 @@ def matrix_function(f: Callable[[jax.Array], jax.Array], A: ArrayLike) -> jax.Ar
             "eigh is available for float32, float64, complex64 and complex128."
         )
     _check_spectral_function(f, A)
+    A = _checked_hermitian(A)
     hermitian = (A + jnp.conj(jnp.swapaxes(A, -1, -2))) / 2
     return spectral_derivative(f, hermitian)
+
+
+# Asymmetry allowed, in units of eps * n * max|A|: the rounding of a matrix built
+# symmetric in floating point (``X @ X.T``, ``(B + B.T) / 2`` of a rounded ``B``).
+_SYMMETRY_ULPS = 64
+
+
+def _checked_hermitian(A: jax.Array) -> jax.Array:
+    """``A``, checked Hermitian to rounding: ``max|A - A^H| <= 64 n eps max|A|``
+    per matrix (``ValueError`` for a concrete ``A``, ``equinox.error_if`` under
+    ``jit``, ``vmap`` and ``grad``)."""
+    values = jax.lax.stop_gradient(A)
+    asymmetry = jnp.max(
+        jnp.abs(values - jnp.conj(jnp.swapaxes(values, -1, -2))), axis=(-2, -1)
+    )
+    scale = jnp.max(jnp.abs(values), axis=(-2, -1))
+    eps = float(jnp.finfo(A.dtype).eps)
+    bad = jnp.any(asymmetry > _SYMMETRY_ULPS * A.shape[-1] * eps * scale)
+    message = (
+        "calculax.numpy.linalg.matrix_function: `A` must be symmetric (Hermitian for "
+        "complex A), because f(A) is computed from the eigendecomposition of its "
+        "Hermitian part; got a matrix whose largest |A - A^H| entry exceeds 64 n eps "
+        "max|A|. For a non-symmetric matrix use jax.scipy.linalg.expm or "
+        "jax.scipy.linalg.funm."
+    )
+    if not is_traced(bad):
+        if bool(bad):
+            raise ValueError(message)
+        return A
+    return eqx.error_if(A, bad, message)
 
 
 def _check_spectral_function(f: Callable, A: jax.Array) -> None:

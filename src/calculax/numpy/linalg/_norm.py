@@ -11,6 +11,7 @@ order ``2``, ``-2`` and ``'nuc'`` are singular-value functions and are delegated
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +22,7 @@ from ..._core.dtypes import check_dtype
 from .._arithmetic import abs as _abs
 from ._vector_norm import vector_norm_core
 
-__all__ = ["norm"]
+__all__ = ["norm", "vector_norm", "matrix_norm"]
 
 _SINGULAR_VALUE_ORDERS = ("nuc", 2, -2)
 
@@ -156,3 +157,56 @@ def _matrix_norm(x: jax.Array, ord, axes: tuple[int, int]) -> jax.Array:
     sums = _vector_norm(x, 1.0, (summed,))
     other -= other > summed
     return _vector_norm(sums, float(np.sign(ord)) * np.inf, (other,))
+
+
+def vector_norm(
+    x: ArrayLike,
+    /,
+    *,
+    axis: int | tuple[int, ...] | None = None,
+    keepdims: bool = False,
+    ord: int | float | str = 2,  # noqa: A002 - the Array API's name
+) -> jax.Array:
+    """Vector norm over ``axis`` (all axes, flattened, by default), as
+    ``jax.numpy.linalg.vector_norm``, with :func:`norm`'s stable primal and
+    derivatives.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import calculax.numpy as cnp
+        >>> cnp.linalg.vector_norm(jnp.full((2, 2), 1e30, dtype=jnp.float32))
+        Array(2.e+30, dtype=float32)
+    """
+    order: Any = ord
+    result = jax.eval_shape(
+        lambda v: jnp.linalg.vector_norm(v, axis=axis, keepdims=keepdims, ord=order),
+        x,
+    )
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        x = x.astype(result.dtype)
+    check_dtype("linalg.vector_norm", x.dtype)
+    axes = tuple(range(x.ndim)) if axis is None else _canonical_axes(axis, x.ndim)
+    if x.ndim == 0:
+        return jnp.reshape(_abs(x), result.shape)
+    out = _vector_norm(x, _vector_order(ord), axes)
+    return jnp.reshape(out, result.shape)
+
+
+def matrix_norm(
+    x: ArrayLike,
+    /,
+    *,
+    keepdims: bool = False,
+    ord: int | str = "fro",  # noqa: A002 - the Array API's name
+) -> jax.Array:
+    """Matrix norm over the last two axes, as ``jax.numpy.linalg.matrix_norm``: the
+    stable :func:`norm` with ``axis=(-2, -1)``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import calculax.numpy as cnp
+        >>> cnp.linalg.matrix_norm(jnp.full((2, 2), 1e30, dtype=jnp.float32))
+        Array(2.e+30, dtype=float32)
+    """
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
