@@ -35,7 +35,7 @@ def answer() -> dict[str, float]:
     key = jax.random.key(2)
     estimates = {
         "frobenius": frobenius_norm(op, num_matvecs=10, key=key),
-        "spectral": spectral_norm(op, num_matvecs=20, key=key),
+        "spectral": spectral_norm(op, num_matvecs=21, key=key),
     }
     dense = jax.hessian(loss)(w)
     exact = {
@@ -46,10 +46,10 @@ def answer() -> dict[str, float]:
     for name, estimate in estimates.items():
         result[name] = float(estimate.value)
         result[f"{name}_exact"] = float(exact[name])
-        result[f"{name}_stderr"] = float(estimate.stderr)
+        result[f"{name}_stderr"] = float(estimate.error)
         print(
             f"{name:<10} {float(estimate.value):10.4f} +- "
-            f"{float(estimate.stderr):.2g}   exact {float(exact[name]):10.4f}"
+            f"{float(estimate.error):.2g}   exact {float(exact[name]):10.4f}"
         )
     return result
 

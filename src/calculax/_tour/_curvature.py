@@ -105,10 +105,10 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         cells = ""
         for m in BUDGETS:
             est = found[name, m]
-            value, stderr = float(est.value), float(est.stderr)
-            results["estimates"][name, m] = (value, stderr)
+            value, error = float(est.value), float(est.error)
+            results["estimates"][name, m] = (value, error)
             cells += (
-                f"{f'{value:.4g} +- {stderr:.2g}':>20}{abs(value / truth - 1):>5.0%} "
+                f"{f'{value:.4g} +- {error:.2g}':>20}{abs(value / truth - 1):>5.0%} "
             )
         stream.write(f"  {name:<16}{truth:>11.4g}{cells}\n")
     stream.write("  (percentages: relative error against the exact value)\n\n")

@@ -16,8 +16,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.validate import callable_, positive_float
+from ..derivatives import hvp
+from ._checks import describe
 from ._flat import Flat
-from ._operator import AbstractOperator
+from ._operator import AbstractOperator, trace_call
 
 __all__ = [
     "GaussNewtonOperator",
@@ -29,29 +32,46 @@ __all__ = [
 ]
 
 
-def _stack(batches: Iterable | None):
+def _stack(batches: Iterable | None, where: str):
     """Stack an iterable of argument tuples along a new leading axis (or ``None``)."""
     if batches is None:
         return None
-    items = [b if isinstance(b, tuple) else (b,) for b in batches]
+    if isinstance(batches, jax.Array | np.ndarray | str | dict):
+        raise TypeError(
+            f"{where}: `batches` must be an iterable (list, generator) of argument "
+            f"tuples, one per batch; got {describe(batches)}. For one batch pass its "
+            "arguments after `params` instead."
+        )
+    try:
+        items = [b if isinstance(b, tuple) else (b,) for b in batches]
+    except TypeError:
+        raise TypeError(
+            f"{where}: `batches` must be an iterable of argument tuples, one per "
+            f"batch; got {describe(batches)}."
+        ) from None
     if not items:
-        raise ValueError("`batches` is empty; pass at least one batch of arguments.")
+        raise ValueError(
+            f"{where}: `batches` is empty; pass at least one batch of arguments."
+        )
     structure = jax.tree_util.tree_structure(items[0])
     for i, item in enumerate(items):
         # jaxlib ships no stub for PyTreeDef, so mypy cannot type its `!=`.
         if jax.tree_util.tree_structure(item) != structure:  # type: ignore[operator]
             raise ValueError(
-                f"`batches` item {i} has structure {jax.tree_util.tree_structure(item)}"
-                f", item 0 has {structure}; every batch must have the same structure "
-                "and shapes (drop or pad a ragged last batch)."
+                f"{where}: `batches` item {i} has structure "
+                f"{jax.tree_util.tree_structure(item)}, item 0 has {structure}; every "
+                "batch must have the same structure and shapes (drop or pad a ragged "
+                "last batch)."
             )
-    try:
-        return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *items)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            "`batches` items have different shapes; every batch must have the same "
-            f"shapes (drop or pad a ragged last batch): {error}"
-        ) from None
+    shapes = [jax.tree_util.tree_map(np.shape, item) for item in items]
+    for i, shape in enumerate(shapes):
+        if shape != shapes[0]:
+            raise ValueError(
+                f"{where}: `batches` item {i} has shapes {shape}, item 0 has "
+                f"{shapes[0]}; every batch must have the same shapes (drop or pad a "
+                "ragged last batch)."
+            )
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *items)
 
 
 def _batch_mean(fn: Callable, v, args, batches):
@@ -68,21 +88,27 @@ def _batch_mean(fn: Callable, v, args, batches):
     return total / count
 
 
-def _check_scalar(f: Callable, params, args, batches, name: str) -> None:
+def _check_scalar(f: Callable, params, args, batches, name: str, where: str):
     extra = () if batches is None else jax.tree_util.tree_map(lambda x: x[0], batches)
-    out = jax.eval_shape(f, params, *args, *extra)
+    out = trace_call(f, (params, *args, *extra), where, name)
     if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()):
         raise ValueError(
-            f"`{name}` must return a scalar; it returned {out}. Reduce the loss over "
-            "the batch (e.g. `jnp.mean`) before taking curvature."
+            f"{where}: `{name}` must return a scalar; it returned {out}. Reduce the "
+            "loss over the batch (e.g. `jnp.mean`) before taking curvature."
+        )
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise TypeError(
+            f"{where}: `{name}` must return a real floating scalar; it returned "
+            f"dtype {out.dtype}."
         )
 
 
 class HessianOperator(AbstractOperator):
     r"""The Hessian :math:`\nabla^2 f(\theta)` of a scalar loss, matrix-free.
 
-    ``matvec`` is forward-over-reverse, :math:`v \mapsto \partial_t \nabla
-    f(\theta + t v)|_{t=0}` (``jvp`` of ``grad``): about 2-3 gradients' time.
+    ``matvec`` is :func:`calculax.derivatives.hvp` (forward over reverse,
+    :math:`v \mapsto \partial_t \nabla f(\theta + t v)|_{t=0}`): about 2-3
+    gradients' time.
     """
 
     f: Callable
@@ -94,12 +120,12 @@ class HessianOperator(AbstractOperator):
     def flat_matvec(self, v):
         params = self.params
 
-        def hvp(tangent, *args):
-            grad = jax.grad(lambda p: self.f(p, *args))
-            return self.flat.ravel(jax.jvp(grad, (params,), (tangent,))[1])
+        def product(tangent, *args):
+            hv = hvp(lambda p: self.f(p, *args), params, tangent)
+            return self.flat.ravel(hv)
 
         return _batch_mean(
-            lambda v, *a: hvp(self.flat.unravel(v), *a), v, self.args, self.batches
+            lambda v, *a: product(self.flat.unravel(v), *a), v, self.args, self.batches
         )
 
 
@@ -135,9 +161,11 @@ def hessian_operator(
         >>> op.matvec({"a": jnp.array([1.0, 0.0]), "b": jnp.float32(1.0)})
         {'a': Array([6., 0.], dtype=float32), 'b': Array(2., dtype=float32)}
     """
+    where = "hessian_operator"
+    callable_(where, "f", f)
     flat = Flat.of(params, "params")
-    stacked = _stack(batches)
-    _check_scalar(f, params, args, stacked, "f")
+    stacked = _stack(batches, where)
+    _check_scalar(f, params, args, stacked, "f(params, *args)", where)
     return HessianOperator(
         f=f, params=params, args=tuple(args), batches=stacked, flat=flat
     )
@@ -209,16 +237,26 @@ def gauss_newton_operator(
         >>> op.matvec(jnp.array([1.0, 0.0]))  # x.T @ x @ v
         Array([2., 1.], dtype=float32)
     """
+    where = "gauss_newton_operator"
+    callable_(where, "model", model)
+    callable_(where, "loss", loss)
     flat = Flat.of(params, "params")
-    stacked = _stack(batches)
+    stacked = _stack(batches, where)
     if stacked is None and (x is None or y is None):
-        raise ValueError("pass one batch as `x, y`, or an iterable `batches=`.")
+        raise ValueError(
+            f"{where}: pass one batch as `x, y`, or an iterable `batches=` of "
+            "`(x, y)` pairs."
+        )
+    if stacked is not None and (x is not None or y is not None):
+        raise ValueError(
+            f"{where}: pass either one batch as `x, y` or `batches=`, not both."
+        )
     data = () if stacked is not None else (x, y)
 
     def composed(p, x, y):
         return loss(model(p, x), y)
 
-    _check_scalar(composed, params, data, stacked, "loss(model(params, x), y)")
+    _check_scalar(composed, params, data, stacked, "loss(model(params, x), y)", where)
     return GaussNewtonOperator(
         model=model, loss=loss, params=params, data=data, batches=stacked, flat=flat
     )
@@ -264,9 +302,10 @@ def finite_difference_hessian_operator(
     The step balances the :math:`O(h^2)` truncation error against the
     :math:`O(\epsilon/h)` rounding error of the difference (Nocedal & Wright,
     *Numerical Optimization*, 2nd ed., §8.1), with the step measured in units of the
-    parameters' size along ``v``; relative error :math:`\sim\epsilon^{2/3}`. Unlike
-    the seed's element-wise recipe, the whole gradient is differenced along one
-    direction ``v``, which is exactly a Hessian-vector product. Use it only where
+    parameters' size along ``v``; relative error :math:`\sim\epsilon^{2/3}`. The
+    whole gradient is differenced along one direction ``v``, which is exactly a
+    Hessian-vector product (differencing entry by entry and dividing by the probe
+    is not). Use it only where
     ``jvp`` of the gradient is unavailable: ``hessian_operator`` is exact.
 
     Args:
@@ -289,8 +328,15 @@ def finite_difference_hessian_operator(
         >>> jnp.round(op.matvec(jnp.array([1.0, 0.0])), 4)  # 6 p v, error ~eps**(2/3)
         Array([6., 0.], dtype=float32)
     """
+    where = "finite_difference_hessian_operator"
+    callable_(where, "gradient", gradient)
     flat = Flat.of(params, "params")
-    flat.check(jax.eval_shape(gradient, params, *args), "gradient(params)")
+    flat.check(
+        trace_call(gradient, (params, *args), where, "gradient(params, *args)"),
+        "gradient(params)",
+    )
+    if step is not None:
+        step = positive_float(where, "step", step)
     return FiniteDifferenceHessian(
         gradient=gradient, params=params, args=tuple(args), step=step, flat=flat
     )
