@@ -23,7 +23,9 @@ from ._flat import Flat
 from ._operator import AbstractOperator, trace_call
 
 __all__ = [
+    "FisherOperator",
     "GaussNewtonOperator",
+    "fisher_operator",
     "HessianOperator",
     "FiniteDifferenceHessian",
     "gauss_newton_operator",
@@ -88,6 +90,20 @@ def _batch_mean(fn: Callable, v, args, batches):
     return total / count
 
 
+def _working(tree):
+    """``tree`` with float16/bfloat16 leaves cast to float32."""
+    return jax.tree_util.tree_map(
+        lambda x: jnp.asarray(x, jnp.promote_types(jnp.result_type(x), jnp.float32)),
+        tree,
+    )
+
+
+def _cast_like(tree, like):
+    return jax.tree_util.tree_map(
+        lambda x, y: jnp.asarray(x, jnp.result_type(y)), tree, like
+    )
+
+
 def _check_scalar(f: Callable, params, args, batches, name: str, where: str):
     extra = () if batches is None else jax.tree_util.tree_map(lambda x: x[0], batches)
     out = trace_call(f, (params, *args, *extra), where, name)
@@ -117,11 +133,20 @@ class HessianOperator(AbstractOperator):
     batches: object
     flat: Flat
 
+    def tags(self) -> frozenset:
+        return frozenset({"symmetric"})
+
     def flat_matvec(self, v):
-        params = self.params
+        # float16/bfloat16 leaves are differentiated through a float32 copy (the
+        # round trip to their own dtype is exact, and the cast's derivative is 1),
+        # so that the product is accumulated in float32.
+        working = _working(self.params)
 
         def product(tangent, *args):
-            hv = hvp(lambda p: self.f(p, *args), params, tangent)
+            def loss(p):
+                return self.f(_cast_like(p, self.params), *args)
+
+            hv = hvp(loss, working, _cast_like(tangent, working))
             return self.flat.ravel(hv)
 
         return _batch_mean(
@@ -182,6 +207,9 @@ class GaussNewtonOperator(AbstractOperator):
     batches: object
     flat: Flat
 
+    def tags(self) -> frozenset:
+        return frozenset({"symmetric", "psd"})
+
     def flat_matvec(self, v):
         params = self.params
 
@@ -211,8 +239,13 @@ def gauss_newton_operator(
     .. math:: G v = J^\top \big(\nabla_z^2 \ell(z, y)\big) J v,\qquad
         z = m(\theta, x),\; J = \partial z / \partial \theta
 
-    ``J v`` by ``jvp``, the loss Hessian by ``jvp`` of ``grad``, ``J^T`` by ``vjp``.
-    Positive semi-definite when the loss is convex in ``z``.
+    ``J v`` by ``jvp``, the loss Hessian by ``jvp`` of ``grad``, ``J^T`` by ``vjp``:
+    about the cost of one Hessian-vector product. Positive semi-definite when the
+    loss is convex in ``z``. For softmax cross-entropy on logits (and any negative
+    log-likelihood of an exponential family in its natural parameter) it is the
+    Fisher information matrix of the model's predictive distribution; the
+    *empirical* Fisher (outer products of per-example gradients) is
+    :func:`fisher_operator`.
 
     Args:
         model: ``model(params, x)`` -> outputs (any pytree).
@@ -339,4 +372,89 @@ def finite_difference_hessian_operator(
         step = positive_float(where, "step", step)
     return FiniteDifferenceHessian(
         gradient=gradient, params=params, args=tuple(args), step=step, flat=flat
+    )
+
+
+class FisherOperator(AbstractOperator):
+    r"""The empirical Fisher :math:`\frac1N\sum_i \nabla\ell_i \nabla\ell_i^\top`."""
+
+    losses: Callable
+    params: object
+    args: tuple
+    batches: object
+    flat: Flat
+
+    def tags(self) -> frozenset:
+        return frozenset({"symmetric", "psd"})
+
+    def flat_matvec(self, v):
+        params = self.params
+
+        def product(v, *args):
+            def per_example(p):
+                return self.losses(p, *args)
+
+            _, jv = jax.jvp(per_example, (params,), (self.flat.unravel(v),))
+            _, pullback = jax.vjp(per_example, params)
+            return self.flat.ravel(pullback(jv / jv.shape[0])[0])
+
+        return _batch_mean(product, v, self.args, self.batches)
+
+
+def fisher_operator(
+    losses: Callable, params, *args, batches: Iterable | None = None
+) -> FisherOperator:
+    r"""The empirical Fisher matrix of per-example losses, matrix-free.
+
+    .. math:: F v = \frac1N \sum_{i=1}^N \nabla\ell_i(\theta)\,
+        \big(\nabla\ell_i(\theta)^\top v\big) = \frac1N J^\top (J v),
+        \qquad J = \partial(\ell_1, \dots, \ell_N)/\partial\theta
+
+    ``J v`` by ``jvp`` of the vector of per-example losses, ``J^T u`` by ``vjp``:
+    about two gradients' cost, no per-example gradients stored. Positive
+    semi-definite. With ``batches``, the mean of the per-batch matrices. (The
+    Fisher of the model's predictive distribution, for softmax cross-entropy, is
+    the Gauss-Newton matrix: :func:`gauss_newton_operator`.)
+
+    Args:
+        losses: ``losses(params, *args, *batch)`` -> per-example losses, shape
+            ``(N,)``.
+        params: pytree of floating arrays.
+        *args: further fixed arguments.
+        batches: optional iterable of data batches, all of the same shapes.
+
+    Returns:
+        A :class:`FisherOperator` on pytrees shaped like ``params``.
+
+    Raises:
+        TypeError: ``losses`` not callable; ``params`` with non-floating leaves.
+        ValueError: ``losses`` does not return a vector; ragged ``batches``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from calculax.curvature import fisher_operator
+        >>> x = jnp.array([[1.0, 0.0], [1.0, 2.0]])
+        >>> losses = lambda w, x: (x @ w - 1.0) ** 2  # gradients 2 r_i x_i
+        >>> op = fisher_operator(losses, jnp.zeros(2), x)
+        >>> op.matvec(jnp.array([1.0, 0.0]))  # (4/2) sum_i x_i x_i^T e_1
+        Array([4., 4.], dtype=float32)
+    """
+    where = "fisher_operator"
+    callable_(where, "losses", losses)
+    flat = Flat.of(params, "params")
+    stacked = _stack(batches, where)
+    extra = () if stacked is None else jax.tree_util.tree_map(lambda x: x[0], stacked)
+    out = trace_call(losses, (params, *args, *extra), where, "losses(params, *args)")
+    if not (isinstance(out, jax.ShapeDtypeStruct) and out.ndim == 1 and out.size):
+        raise ValueError(
+            f"{where}: `losses` must return the per-example losses, a vector of "
+            f"shape (N,) with N >= 1; it returned {out}."
+        )
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise TypeError(
+            f"{where}: `losses` must return real floating values; got dtype "
+            f"{out.dtype}."
+        )
+    return FisherOperator(
+        losses=losses, params=params, args=tuple(args), batches=stacked, flat=flat
     )
