@@ -11,10 +11,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
-import calculax
 from jax.flatten_util import ravel_pytree
 
+import calculax
 from calculax.curvature import (
     diagonal,
     eigenvalues,

@@ -26,6 +26,9 @@ import pytest
 import calculax
 import calculax.curvature as cc
 
+if __name__ == "__main__":  # as in the test run (conftest.py): float64 available
+    jax.config.update("jax_enable_x64", True)
+
 KEY = jax.random.key(0)
 N = 12
 _Q = np.linalg.qr(np.random.default_rng(0).standard_normal((N, N)))[0]
@@ -958,5 +961,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    jax.config.update("jax_enable_x64", True)
     main()

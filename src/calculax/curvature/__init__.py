@@ -20,12 +20,12 @@ from ._estimators import frobenius_norm as frobenius_norm
 from ._estimators import trace as trace
 from ._hessian import FiniteDifferenceHessian as FiniteDifferenceHessian
 from ._hessian import FisherOperator as FisherOperator
-from ._hessian import fisher_operator as fisher_operator
 from ._hessian import GaussNewtonOperator as GaussNewtonOperator
 from ._hessian import HessianOperator as HessianOperator
 from ._hessian import (
     finite_difference_hessian_operator as finite_difference_hessian_operator,
 )
+from ._hessian import fisher_operator as fisher_operator
 from ._hessian import gauss_newton_operator as gauss_newton_operator
 from ._hessian import hessian_operator as hessian_operator
 from ._operator import AbstractOperator as AbstractOperator

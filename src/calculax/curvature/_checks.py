@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 
+from .._core.results import RESULTS
 from .._core.validate import boolean
 
 __all__ = ["budget", "key", "mesh", "throw"]
@@ -24,7 +25,7 @@ AXIS = "probes"
 
 
 def key(where: str, value: Any) -> jax.Array:
-    """A single ``jax.random`` key: a typed key of shape ``()`` or a raw ``uint32[2]``."""
+    """A single ``jax.random`` key: a typed key of shape ``()`` or raw ``uint32[2]``."""
     if isinstance(value, jax.Array | np.ndarray) or hasattr(value, "dtype"):
         dtype = value.dtype
         shape = tuple(np.shape(value))
@@ -81,7 +82,8 @@ def throw(where: str, value: Any) -> bool:
 
 def _describe(value: Any) -> str:
     if hasattr(value, "shape") and hasattr(value, "dtype"):
-        return f"{type(value).__name__} of shape {tuple(np.shape(value))} and dtype {value.dtype}"
+        shape = tuple(np.shape(value))
+        return f"{type(value).__name__} of shape {shape} and dtype {value.dtype}"
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
@@ -101,3 +103,8 @@ def working_dtype(dtype) -> np.dtype:
     """The dtype the estimators compute in: at least float32 (float16/bfloat16
     products are accumulated in float32)."""
     return np.dtype(jnp.promote_types(dtype, jnp.float32))
+
+
+def where_status(condition, if_true, if_false):
+    """``RESULTS.where`` (equinox types its items as ``str`` for mypy)."""
+    return RESULTS.where(condition, if_true, if_false)

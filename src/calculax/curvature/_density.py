@@ -220,8 +220,10 @@ def spectral_density(
     out = _slq(op, key, probes, steps, num_points, bandwidth, mesh)
     grid, value, error, nodes, weights, sigma, asym, finite = out
     eps = jnp.finfo(op.dtype).eps
-    status = RESULTS.where(asym > jnp.sqrt(eps), RESULTS.not_symmetric, RESULTS.successful)
-    status = RESULTS.where(finite, status, RESULTS.nonfinite)
+    status = _checks.where_status(
+        asym > jnp.sqrt(eps), RESULTS.not_symmetric, RESULTS.successful
+    )
+    status = _checks.where_status(finite, status, RESULTS.nonfinite)
     result = SpectralDensity(
         value=value,
         error=error,

@@ -101,9 +101,9 @@ def _status(ok, kry: Krylov):
     norm = jnp.linalg.norm(kry.hessenberg)
     # Rounding alone makes H - H^T of the size of the measured rounding.
     limit = jnp.maximum(jnp.sqrt(eps), 16 * kry.rounding / jnp.where(norm > 0, norm, 1))
-    status = RESULTS.where(ok, RESULTS.successful, RESULTS.not_converged)
-    status = RESULTS.where(kry.asymmetry > limit, RESULTS.not_symmetric, status)
-    return RESULTS.where(kry.finite, status, RESULTS.nonfinite)
+    status = _checks.where_status(ok, RESULTS.successful, RESULTS.not_converged)
+    status = _checks.where_status(kry.asymmetry > limit, RESULTS.not_symmetric, status)
+    return _checks.where_status(kry.finite, status, RESULTS.nonfinite)
 
 
 @eqx.filter_jit
@@ -286,13 +286,11 @@ def spectral_norm(
         where, operator, example, num_matvecs, 1, method, key, rtol, atol, throw
     )
     _checks.mesh(where, mesh)
-    (top, bottom), asymmetry, rounding = _lanczos(
-        op, key, depth, 1, _WHICH, atol, rtol
-    )
+    (top, bottom), asymmetry, rounding = _lanczos(op, key, depth, 1, _WHICH, atol, rtol)
     pick = jnp.abs(top[0][0]) >= jnp.abs(bottom[0][0])
     value = jnp.where(pick, jnp.abs(top[0][0]), jnp.abs(bottom[0][0]))
     bound = jnp.where(pick, top[1][0], bottom[1][0])
-    status = RESULTS.where(pick, top[2], bottom[2])
+    status = _checks.where_status(pick, top[2], bottom[2])
     iterations = jnp.where(pick, top[3], bottom[3])
     result = Eigenvalues(
         value,

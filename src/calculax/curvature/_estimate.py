@@ -44,7 +44,7 @@ class Estimate(AbstractResult):
         num_matvecs: operator applications spent (static).
         method: the method's name (for ``method="auto"``: see ``choice``).
         choice: for ``auto``, the branch taken: 0 Hutchinson, 1 exchangeable
-            low-rank (XTrace/XDiag), 2 Nyström (positive semi-definite operators).
+            low-rank (XTrace/XDiag).
     """
 
     value: object

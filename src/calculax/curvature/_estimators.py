@@ -61,8 +61,18 @@ def _run(method, functional, operator, num_matvecs, key, mesh) -> Raw:
     return method.estimate(functional, operator, num_matvecs, key, mesh)
 
 
-def _estimate(where, operator, functional, quantity, num_matvecs, key, method,
-              example, mesh, throw):
+def _estimate(
+    where,
+    operator,
+    functional,
+    quantity,
+    num_matvecs,
+    key,
+    method,
+    example,
+    mesh,
+    throw,
+):
     _checks.throw(where, throw)
     op = as_operator(operator, example, where)
     chosen = _method(where, method, functional, quantity)
@@ -85,7 +95,7 @@ def _status(value, error):
     finite = jnp.asarray(True)
     for leaf in jax.tree_util.tree_leaves((value, error)):
         finite = finite & jnp.all(jnp.isfinite(leaf))
-    return RESULTS.where(finite, RESULTS.successful, RESULTS.nonfinite)
+    return _checks.where_status(finite, RESULTS.successful, RESULTS.nonfinite)
 
 
 def _result(where, throw, value, error, raw, spent, chosen) -> Estimate:
@@ -155,7 +165,15 @@ def trace(
     """
     where = "trace"
     _, chosen, spent, raw = _estimate(
-        where, operator, Trace(), "trace", num_matvecs, key, method, example, mesh,
+        where,
+        operator,
+        Trace(),
+        "trace",
+        num_matvecs,
+        key,
+        method,
+        example,
+        mesh,
         throw,
     )
     return _result(where, throw, raw.value, raw.error, raw, spent, chosen)
@@ -196,8 +214,16 @@ def diagonal(
     """
     where = "diagonal"
     op, chosen, spent, raw = _estimate(
-        where, operator, Diagonal(), "diagonal", num_matvecs, key, method, example,
-        mesh, throw,
+        where,
+        operator,
+        Diagonal(),
+        "diagonal",
+        num_matvecs,
+        key,
+        method,
+        example,
+        mesh,
+        throw,
     )
     value, error = op.flat.unravel(raw.value), op.flat.unravel(raw.error)
     return _result(where, throw, value, error, raw, spent, chosen)
@@ -236,8 +262,16 @@ def frobenius_norm(
     """
     where = "frobenius_norm"
     _, chosen, spent, raw = _estimate(
-        where, operator, FrobeniusSquared(), "Frobenius norm", num_matvecs, key,
-        method, example, mesh, throw,
+        where,
+        operator,
+        FrobeniusSquared(),
+        "Frobenius norm",
+        num_matvecs,
+        key,
+        method,
+        example,
+        mesh,
+        throw,
     )
     value = jnp.sqrt(jnp.maximum(raw.value, 0))
     # Delta method; an exactly zero norm has zero error.

@@ -75,9 +75,10 @@ class Flat(eqx.Module):
             )
         for leaf in leaves:
             dtype = jnp.result_type(leaf)
-            if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(
-                dtype, jnp.integer
-            )):
+            if not (
+                jnp.issubdtype(dtype, jnp.floating)
+                or jnp.issubdtype(dtype, jnp.integer)
+            ):
                 raise TypeError(
                     f"`{name}` has a leaf of dtype {dtype}; expected real numbers "
                     "(complex and boolean vectors are not supported)."

@@ -90,8 +90,10 @@ class AbstractOperator(eqx.Module):
         Example:
             >>> import jax.numpy as jnp, lineax as lx
             >>> from calculax.curvature import hessian_operator
-            >>> op = hessian_operator(lambda p: jnp.sum(p**2) + p[0] * p[1], jnp.ones(2))
-            >>> a = lx.TaggedLinearOperator(op.as_lineax(), lx.positive_semidefinite_tag)
+            >>> f = lambda p: jnp.sum(p**2) + p[0] * p[1]
+            >>> op = hessian_operator(f, jnp.ones(2))
+            >>> psd = lx.positive_semidefinite_tag
+            >>> a = lx.TaggedLinearOperator(op.as_lineax(), psd)
             >>> x = lx.linear_solve(a, jnp.array([3.0, 3.0]), lx.CG(1e-6, 1e-6)).value
             >>> jnp.round(x, 4)  # H = [[2, 1], [1, 2]], H x = (3, 3)
             Array([1., 1.], dtype=float32)

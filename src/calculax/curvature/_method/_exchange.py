@@ -129,9 +129,7 @@ def trace_samples(c: Core) -> jax.Array:
     exact = jnp.trace(c.h) - jnp.sum(s * (c.h @ s), axis=0)
     s_r = jnp.sum(s * c.r, axis=0)
     s_w = jnp.sum(s * c.w, axis=0)
-    residual = (
-        -jnp.sum(c.t * x, axis=0) + jnp.sum(x * (c.h @ x), axis=0) + s_r * s_w
-    )
+    residual = -jnp.sum(c.t * x, axis=0) + jnp.sum(x * (c.h @ x), axis=0) + s_r * s_w
     return jnp.where(deficient, jnp.trace(c.h), exact + residual)
 
 
@@ -168,6 +166,8 @@ def frobenius2_samples(c: Core) -> jax.Array:
 def diagonal_samples(c: Core) -> jax.Array:
     r"""The ``k`` XDiag samples :math:`d_i`, as the columns of an ``(n, k)``."""
     s, x, deficient = downdate(c)
+    assert c.q is not None and c.z is not None  # a core made with vectors=True
+    assert c.omega is not None and c.y is not None
     q, z = c.q @ c.u, c.z @ c.u
     full = jnp.sum(z * q, axis=1)
     exact = full[:, None] - (z @ s) * (q @ s)

@@ -22,11 +22,11 @@ The correction measures :math:`\alpha` from the same products: the same
 :math:`G`-group jackknife on each half of the probes gives :math:`J_{k/2} \approx
 \varphi_G(\alpha)\,2^\alpha V(k)`, so :math:`\hat\alpha = \log_2(\bar J_{k/2}/J_k)`,
 clipped to :math:`[1, 8]`, and the variance is :math:`J_k/\varphi_G(\hat\alpha)`
-(:math:`3G` sub-sketches in all, each :math:`O(k^3)` for the trace, see
-``_exchange``). With fewer than :math:`2G` probes there is no room for halves, and
-the plain jackknife (conservative) is used. The calibration is checked, not
-assumed: ``benchmarks/curvature.py`` prints the coverage of the 95% intervals over
-many keys on decaying, flat, indefinite and model-Hessian spectra.
+(:math:`3G` sub-sketches in all, in two loops, each :math:`O(k^3)` for the
+trace, see ``_exchange``). With fewer than :math:`2G` probes there is no room
+for halves, and the plain jackknife (conservative) is used. The calibration is
+checked, not assumed: ``benchmarks/curvature.py`` prints the coverage of the 95%
+intervals over many keys on decaying, flat, indefinite and model-Hessian spectra.
 
 References:
     Efron, B., Stein, C. (1981). The jackknife estimate of variance. Ann. Stat.
@@ -45,16 +45,20 @@ GROUPS = 10
 ALPHA_MAX = 8.0
 
 
-def _group_spread(estimate, index: np.ndarray, groups: int):
-    """``J`` of the estimates without each of ``groups`` consecutive groups of
-    ``index`` (the rest of ``index`` always kept)."""
+def _kept(index: np.ndarray, groups: int) -> np.ndarray:
+    """Rows of ``index`` without each of ``groups`` consecutive groups (the rest of
+    ``index`` always kept)."""
     k = len(index)
     d = k // groups
-    keep = np.asarray(
-        [[index[j] for j in range(k) if not g * d <= j < (g + 1) * d]
-         for g in range(groups)]
+    return np.asarray(
+        [
+            [index[j] for j in range(k) if not g * d <= j < (g + 1) * d]
+            for g in range(groups)
+        ]
     )
-    dropped = jax.lax.map(estimate, jnp.asarray(keep))
+
+
+def _spread(dropped, groups: int):
     centred = dropped - jnp.mean(dropped, axis=0, keepdims=True)
     return (groups - 1) / groups * jnp.sum(centred**2, axis=0)
 
@@ -75,17 +79,26 @@ def jackknife(estimate, k: int, scalar=None):
     """
     groups = min(k, GROUPS)
     everything = np.arange(k)
-    full = _group_spread(estimate, everything, groups)
+    full = _spread(
+        jax.lax.map(estimate, jnp.asarray(_kept(everything, groups))), groups
+    )
     if k < 2 * GROUPS:
         return full, groups - 1, jnp.asarray(1.0, full.dtype)
     half = k // 2
-    halves = [everything[:half], everything[half : 2 * half]]
+    # Both halves' groups in one loop (one compiled body).
+    rows = np.concatenate(
+        [_kept(everything[:half], groups), _kept(everything[half : 2 * half], groups)]
+    )
+    dropped = jax.lax.map(estimate, jnp.asarray(rows))
 
     def reduce(x):
         return x if scalar is None else scalar(x)
 
     spread_full = reduce(full)
-    spread_half = sum(reduce(_group_spread(estimate, h, groups)) for h in halves) / 2
+    spread_half = (
+        reduce(_spread(dropped[:groups], groups))
+        + reduce(_spread(dropped[groups:], groups))
+    ) / 2
     tiny = jnp.finfo(jnp.result_type(spread_full)).tiny
     ratio = spread_half / jnp.maximum(spread_full, tiny)
     alpha = jnp.clip(jnp.log2(jnp.maximum(ratio, tiny)), 1.0, ALPHA_MAX)
