@@ -334,3 +334,19 @@ def test_spectral_density_of_a_two_point_spectrum_stays_on_it():
     ) * scipy.stats.norm.pdf(grid, 1, sigma)
     np.testing.assert_allclose(value, truth, atol=1e-8 * truth.max())
     assert d.status == calculax.RESULTS.successful
+
+
+def test_xtrace_equals_matfree_for_the_same_probes():
+    """Our k x k formulation of resphered XTrace against matfree's reference code."""
+    from matfree import stochtrace
+
+    from calculax.curvature._method._exchange import core, resphered_trace_samples
+
+    a = jnp.asarray(MATRICES["decaying"])
+    omega = jax.random.normal(jax.random.key(9), (N, 10), jnp.float64)
+    y = a @ omega
+    q, r = jnp.linalg.qr(y)
+    ours = resphered_trace_samples(core(omega, y, q, r, a @ q, False), N)
+    with jax.numpy_rank_promotion("allow"):
+        reference = stochtrace.leave_one_out_xtrace()(lambda v: a @ v, omega.T)
+    np.testing.assert_allclose(ours, reference, rtol=1e-10)

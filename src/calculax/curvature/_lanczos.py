@@ -84,26 +84,38 @@ def lanczos(
         fresh, _ = _orthogonalise(basis, fresh)
         return fresh
 
+    measuring = measure and depth >= 2
+
     def step(j, state):
-        basis, h, v, scale, dropped, restarted, finite = state
+        basis, h, v, scale, dropped, restarted, finite, combined = state
+        # The last iteration (j = depth, when measuring) applies the operator to
+        # q1 + q2 instead: one call site of the operator in the compiled program.
+        extra = j >= depth
+        i = jnp.minimum(j, depth - 1)
         beta = jnp.linalg.norm(v)
-        broken = (j > 0) & (beta <= BREAKDOWN * eps * scale)
+        broken = (j > 0) & (beta <= BREAKDOWN * eps * scale) & ~extra
         v = jax.lax.cond(broken, restart_vector, lambda j, b: v, j, basis)
         norm = jnp.linalg.norm(v)
         # A zero start vector cannot happen (checked by the callers); a zero restart
         # vector only when the basis already spans everything (j = n), excluded.
         q = v / jnp.where(norm > 0, norm, 1)
-        basis = basis.at[:, j].set(q)
-        column = jnp.where(broken | (j == 0), 0.0, beta).astype(dtype)
-        h = h.at[j, j - 1].set(jnp.where(j > 0, column, h[j, j - 1]))
-        dropped = dropped.at[j - 1].set(jnp.where(broken, beta, dropped[j - 1]))
-        restarted = restarted.at[j].set(broken | (j == 0))
-        w = matvec(q)
+        w = matvec(jnp.where(extra, basis[:, 0] + basis[:, 1], q))
         finite = finite & jnp.all(jnp.isfinite(w))
-        scale = jnp.linalg.norm(w)
-        w, coefficients = _orthogonalise(basis, w)
-        h = h.at[:, j].set(coefficients)
-        return basis, h, w, scale, dropped, restarted, finite
+        combined = jnp.where(extra, w, combined)
+        new_basis = basis.at[:, i].set(q)
+        column = jnp.where(broken | (j == 0), 0.0, beta).astype(dtype)
+        new_h = h.at[i, i - 1].set(jnp.where(j > 0, column, h[i, i - 1]))
+        dropped = dropped.at[i - 1].set(jnp.where(broken, beta, dropped[i - 1]))
+        restarted = restarted.at[i].set(
+            jnp.where(extra, restarted[i], broken | (j == 0))
+        )
+        orthogonal, coefficients = _orthogonalise(new_basis, w)
+        new_h = new_h.at[:, i].set(coefficients)
+        basis = jnp.where(extra, basis, new_basis)
+        h = jnp.where(extra, h, new_h)
+        next_scale = jnp.where(extra, scale, jnp.linalg.norm(w))
+        v = jnp.where(extra, v, orthogonal)
+        return basis, h, v, next_scale, dropped, restarted, finite, combined
 
     state = (
         jnp.zeros((n, depth), dtype),
@@ -113,17 +125,16 @@ def lanczos(
         jnp.zeros((depth,), dtype),
         jnp.zeros((depth,), bool),
         jnp.asarray(True),
+        jnp.zeros((n,), dtype),
     )
-    basis, h, w, _, dropped, restarted, finite = jax.lax.fori_loop(
-        0, depth, step, state
+    basis, h, w, _, dropped, restarted, finite, combined = jax.lax.fori_loop(
+        0, depth + int(measuring), step, state
     )
-    if measure and depth >= 2:
+    if measuring:
         # Rounding of the operator: A(q1 + q2) - (A q1 + A q2). In the relation
         # above A q_j = Q H e_j (+ the final residual for the last column, + a
         # dropped part of rounding size), so the difference is the rounding of
         # three operator applications and of the Gram-Schmidt passes.
-        combined = matvec(basis[:, 0] + basis[:, 1])
-        finite = finite & jnp.all(jnp.isfinite(combined))
         known = basis @ (h[:, 0] + h[:, 1])
         if depth == 2:
             known = known + w

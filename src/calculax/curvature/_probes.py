@@ -71,3 +71,26 @@ def apply(operator: AbstractOperator, columns: jax.Array, mesh: Mesh | None):
 def rademacher(key, n: int, k: int, dtype) -> jax.Array:
     """``(n, k)`` independent random signs."""
     return jax.random.rademacher(key, (n, k), dtype=dtype)
+
+
+def two_stages(operator: AbstractOperator, first: jax.Array, plan, mesh):
+    """``y1 = A first``, ``(second, aux) = plan(y1)``, ``y2 = A second``.
+
+    Both products go through one call site of the operator (a two-step
+    ``lax.scan``), so that a large model's Hessian-vector product is compiled
+    once, not twice (compilation dominates a first call). ``first`` and
+    ``second`` have the same shape; ``plan`` runs once (in the first step).
+    Returns ``(y1, y2, aux)``.
+    """
+    y_shape = jax.eval_shape(lambda b: apply(operator, b, mesh), first)
+    aux_shape = jax.eval_shape(lambda y: plan(y)[1], y_shape)
+    zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), aux_shape)
+
+    def step(carry, stage):
+        block, aux = carry
+        out = apply(operator, block, mesh)
+        block, aux = jax.lax.cond(stage == 0, plan, lambda y: (block, aux), out)
+        return (block, aux), out
+
+    (_, aux), outs = jax.lax.scan(step, (first, zeros), jnp.arange(2))
+    return outs[0], outs[1], aux

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .._functional import Diagonal, FrobeniusSquared, Trace
-from .._probes import apply, rademacher
+from .._probes import rademacher, two_stages
 from ._base import AbstractMethod, Raw, mean_and_error
 from ._exchange import core, resphered_trace_samples, samples, subset
 from ._jackknife import jackknife
@@ -80,16 +80,24 @@ class Auto(AbstractMethod):
         else:
             g1 = rademacher(first_key, n, k, dtype)
         g2 = rademacher(second_key, n, m - k, dtype)
-        y1 = apply(operator, g1, mesh)
-        samples1 = functional.sample(g1, g1, y1)
-        if gaussian:
-            samples1 = samples1 * n / jnp.sum(g1**2, axis=0)
-        variance = jnp.sum(jnp.var(samples1, axis=-1, ddof=1))
-        q1, r1 = jnp.linalg.qr(y1, mode="reduced")
-        low_rank = _exchange_prediction(functional, r1, y1, variance) * m < variance
+        # Both blocks have m - k columns (for odd m the first carries a zero
+        # column, whose product is ignored) so that they share one call site.
+        first = jnp.pad(g1, ((0, 0), (0, m - 2 * k)))
 
-        extra = jnp.concatenate([q1, g2[:, k:]], axis=1)
-        w = apply(operator, jnp.where(low_rank, extra, g2), mesh)
+        def plan(y):
+            y = y[:, :k]
+            samples = functional.sample(g1, g1, y)
+            if gaussian:
+                samples = samples * n / jnp.sum(g1**2, axis=0)
+            variance = jnp.sum(jnp.var(samples, axis=-1, ddof=1))
+            q, r = jnp.linalg.qr(y, mode="reduced")
+            predicted = _exchange_prediction(functional, r, y, variance)
+            low_rank = predicted * m < variance
+            extra = jnp.concatenate([q, g2[:, k:]], axis=1)
+            return jnp.where(low_rank, extra, g2), (samples, q, r, low_rank)
+
+        y1, w, (samples1, q1, r1, low_rank) = two_stages(operator, first, plan, mesh)
+        y1 = y1[:, :k]
 
         def hutchinson():
             all_samples = jnp.concatenate([samples1, functional.sample(g2, g2, w)], -1)

@@ -7,7 +7,7 @@ from typing import ClassVar
 import jax.numpy as jnp
 
 from .._functional import Diagonal
-from .._probes import apply, rademacher
+from .._probes import rademacher, two_stages
 from ._base import AbstractMethod, Raw
 from ._exchange import core, diagonal_samples, subset
 from ._jackknife import jackknife
@@ -45,9 +45,13 @@ class XDiag(AbstractMethod):
     def estimate(self, functional, operator, num_matvecs, key, mesh):
         k = num_matvecs // 2
         omega = rademacher(key, operator.size, k, operator.dtype)
-        y = apply(operator, omega, mesh)
-        q, r = jnp.linalg.qr(y, mode="reduced")
-        c = core(omega, y, q, r, apply(operator, q, mesh), vectors=True)
+
+        def plan(y):
+            q, r = jnp.linalg.qr(y, mode="reduced")
+            return q, (q, r)
+
+        y, z, (q, r) = two_stages(operator, omega, plan, mesh)
+        c = core(omega, y, q, r, z, vectors=True)
         value = jnp.mean(diagonal_samples(c), axis=-1)
         variance, dof, _ = jackknife(
             lambda index: jnp.mean(diagonal_samples(subset(c, index)), axis=-1),

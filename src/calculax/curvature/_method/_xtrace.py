@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from .._functional import Trace
-from .._probes import apply
+from .._probes import two_stages
 from ._base import AbstractMethod, Raw
 from ._exchange import core, resphered_trace_samples, subset
 from ._jackknife import jackknife
@@ -48,9 +48,13 @@ class XTrace(AbstractMethod):
         k = num_matvecs // 2
         n = operator.size
         omega = jax.random.normal(key, (n, k), operator.dtype)
-        y = apply(operator, omega, mesh)
-        q, r = jnp.linalg.qr(y, mode="reduced")
-        c = core(omega, y, q, r, apply(operator, q, mesh), vectors=False)
+
+        def plan(y):
+            q, r = jnp.linalg.qr(y, mode="reduced")
+            return q, (q, r)
+
+        y, z, (q, r) = two_stages(operator, omega, plan, mesh)
+        c = core(omega, y, q, r, z, vectors=False)
 
         def estimate_on(index):
             return jnp.mean(resphered_trace_samples(subset(c, index), n))
