@@ -74,11 +74,14 @@ class Auto(AbstractMethod):
         k = m // 2
         vectors = isinstance(functional, Diagonal)
         gaussian = isinstance(functional, Trace)
-        first_key, second_key = jax.random.split(key)
+        # The first stage draws from `key` as ``XTrace``/``XDiag``/``Hutchinson`` do:
+        # where the exchangeable branch is taken, the numbers are exactly theirs
+        # for the same key and k = m/2.
+        second_key = jax.random.fold_in(key, 1)
         if gaussian:
-            g1 = jax.random.normal(first_key, (n, k), dtype)
+            g1 = jax.random.normal(key, (n, k), dtype)
         else:
-            g1 = rademacher(first_key, n, k, dtype)
+            g1 = rademacher(key, n, k, dtype)
         g2 = rademacher(second_key, n, m - k, dtype)
         # Both blocks have m - k columns (for odd m the first carries a zero
         # column, whose product is ignored) so that they share one call site.
