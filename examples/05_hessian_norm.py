@@ -7,7 +7,7 @@ That recipe is one Hessian-vector product rescaled entry by entry, not a norm.
 Run ``python examples/05_hessian_norm.py [OUT_DIR]``: prints the Frobenius and
 spectral norms of a small least-squares Hessian estimated from exact
 Hessian-vector products (with standard errors) against the dense Hessian, then
-chapter 5 of ``calculax tour`` (an MLP, two budgets, the seed's recipe for
+chapter 5 of ``calculax tour`` (an MLP, two budgets, the question's recipe for
 contrast), writing ``curvature_density.png`` into OUT_DIR.
 """
 

@@ -31,15 +31,22 @@ def probe_mesh(devices=None) -> Mesh:
     ``jax.config.update("jax_cpu_collectives_implementation", "gloo")``). Each
     process then makes the same estimator call and gets the same result.
 
+    Raises:
+        TypeError: ``devices`` is not a sequence of JAX devices.
+        ValueError: ``devices`` is empty.
+
     Example:
         >>> from calculax.curvature import probe_mesh
         >>> probe_mesh().axis_names
         ('probes',)
-    Raises:
-        TypeError: ``devices`` is not a sequence of JAX devices.
-        ValueError: ``devices`` is empty.
     """
-    devices = jax.devices() if devices is None else list(devices)
+    try:
+        devices = jax.devices() if devices is None else list(devices)
+    except TypeError:
+        raise TypeError(
+            "probe_mesh: `devices` must be a sequence of JAX devices (e.g. "
+            f"`jax.devices()`); got {type(devices).__name__}."
+        ) from None
     if not devices:
         raise ValueError("probe_mesh: `devices` is empty; pass at least one device.")
     for device in devices:
