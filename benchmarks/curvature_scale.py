@@ -46,7 +46,7 @@ from calculax.curvature import (
     fisher_operator,
     gauss_newton_operator,
     hessian_operator,
-    probe_mesh,
+    probe_mesh,  # noqa: F401 -- used by the worker processes (cs.probe_mesh)
     spectral_density,
     trace,
 )

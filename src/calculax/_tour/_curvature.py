@@ -78,7 +78,7 @@ def _seed_recipe(params, x, y, step, key):
 
 
 def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
-    """Exact norms vs estimates at several budgets; the question's recipe; SLQ figure."""
+    """Exact norms vs estimates at several budgets, the question's recipe, SLQ."""
     dtype = np.dtype(dtype)
     params, x, y = _problem(dtype)
     flat, unravel = ravel_pytree(params)
