@@ -138,10 +138,12 @@ def trace(
         + \mathbb{E}_g\, g^\top (I - QQ^\top) A (I - QQ^\top) g
 
     with random-sign probes :math:`g`: Hutchinson (:math:`Q` empty), Hutch++
-    (:math:`Q` from a sketch), XTrace (leave-one-out, every probe used twice), or
+    (:math:`Q` from a sketch), XTrace (leave-one-out, every probe used twice),
+    XNysTrace (leave-one-out Nyström, for positive semi-definite operators), or
     ``auto``, which decides from its first half of the budget whether the low-rank
     part captures enough of the operator to pay for itself, then spends the rest as
-    XTrace or as more Hutchinson probes (see ``methods.Auto``).
+    XTrace or as more Hutchinson probes (see ``methods.Auto``; which method wins
+    where, measured: the table in the curvature guide).
     {args}
     Returns:
         An :class:`Estimate`: scalar ``value`` and ``error`` (a standard error),
@@ -280,8 +282,8 @@ def frobenius_norm(
 
 
 for _f, _extra in (
-    (trace, ', ``"xtrace"``'),
-    (diagonal, ', ``"xdiag"``'),
+    (trace, ', ``"xtrace"``, ``"xnystrace"``'),
+    (diagonal, ', ``"xdiag"``, ``"xnystrace"``'),
     (frobenius_norm, ""),
 ):
     if _f.__doc__ is not None:  # None under python -OO
