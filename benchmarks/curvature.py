@@ -1,19 +1,24 @@
-"""Curvature estimators: accuracy per matvec, HVP cost, and PyHessian, in one run.
+"""Curvature estimators: accuracy, interval coverage and cost per matvec, in one run.
 
-(a) Relative error of the trace at 10, 30, 100, 300 matvecs, median over 20 keys:
-    Hutchinson, Hutch++, XTrace and ``auto`` on a 1000 x 1000 matrix with decaying
-    spectrum (``lambda_i = i**-2``, random eigenbasis) and on the Hessian of an MLP
-    loss (float64; truth from ``n`` exact Hessian-vector products).
-(b) Time of one Hessian-vector product / time of one gradient (jit, float32, median
-    of repeats). Goal <= 3 on CPU.
-(c) PyHessian 0.1 (``pip install torch==2.13.0 pyhessian``; skipped if missing) on the
-    same MLP, weights and data in float32: its trace (Hutchinson with its stopping
-    rule) and top eigenvalue (power iteration), time and relative error; calculax's
-    time at the smallest budget whose median error over 20 keys is at most
-    PyHessian's. Goal: PyHessian time / calculax time >= 3.
+(a) Error of ``auto`` against Hutchinson, Hutch++ and XTrace (XDiag for the
+    diagonal) at budgets from 10 to 1,000 products, for the trace, the diagonal and
+    the Frobenius norm, on ``n x n`` matrices ``Q diag(lambda) Q^T`` (random ``Q``)
+    with decaying (``i**-2``), flat (``[1, 2]``), indefinite (three large negative
+    eigenvalues over a decaying positive part) and alternating (``(-1)**i / i``)
+    spectra, and on the Hessian and Gauss-Newton matrix of a 2,121-parameter
+    equinox MLP (truth: their dense matrices in float64). Median relative error
+    over the keys (the diagonal: relative 2-norm error), and ``auto`` over the best
+    of the others (bar: <= 1.1).
+(b) Coverage of the 95% intervals over the keys, same cases (bar: 0.93-0.97).
+(c) The held-out check: median relative trace error of ``auto`` and of matfree's
+    XTrace at 100 products over 20 seeds, with ``auto``'s coverage out of 20.
+(d) Time per call at 100 products on the MLP Hessian (float32, after compilation,
+    median of repeats; first call with compilation in a note), ``auto`` against
+    XTrace (ours and matfree's), Hutch++ and Hutchinson. Bar: auto <= 1.3x XTrace.
+(e) One Hessian-vector product against one gradient (MLP, float32).
 
-Run: ``python benchmarks/curvature.py`` (``--quick`` for a smoke run); results also
-written as JSON under ``benchmarks/results/``.
+Run: ``python benchmarks/curvature.py`` (``--quick``: fewer keys and budgets);
+results also written as JSON under ``benchmarks/results/``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import platform
 import statistics
 import time
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -31,245 +37,264 @@ from _results import write_results
 
 jax.config.update("jax_enable_x64", True)
 
-from calculax.curvature import eigenvalues, hessian_operator, trace  # noqa: E402
+from calculax.curvature import (  # noqa: E402
+    diagonal,
+    frobenius_norm,
+    gauss_newton_operator,
+    hessian_operator,
+    trace,
+)
+from calculax.curvature._estimate import t_quantile  # noqa: E402
 
-METHODS = ("hutchinson", "hutch++", "xtrace", "auto")
-SIZES = (64, 96, 64, 10)  # MLP widths: 13,098 parameters
-BATCH = 256
+METHODS = {
+    "trace": ("hutchinson", "hutch++", "xtrace", "auto"),
+    "diagonal": ("hutchinson", "hutch++", "xdiag", "auto"),
+    "frobenius": ("hutchinson", "hutch++", "auto"),
+}
+ESTIMATORS = {"trace": trace, "diagonal": diagonal, "frobenius": frobenius_norm}
 
 
-def decaying_matrix(n=1000, seed=0):
-    rng = np.random.default_rng(seed)
+def spectra(n):
+    i = np.arange(1, n + 1)
+    rng = np.random.default_rng(0)
+    tail = np.abs(rng.standard_normal(n - 3)) / np.arange(4, n + 1)
+    return {
+        "decaying": i**-2.0,
+        "flat": np.linspace(1.0, 2.0, n),
+        "indefinite": np.concatenate([[-50.0, -30.0, -20.0], tail]),
+        "alternating": np.where(i % 2, 1.0, -1.0) / i,
+    }
+
+
+def mlp_problem():
+    """A 2,121-parameter equinox MLP (10 -> 40 -> 40 -> 1, tanh), 256 samples."""
+    model = eqx.nn.MLP(10, 1, 40, 2, activation=jnp.tanh, key=jax.random.key(0))
+    params, static = eqx.partition(model, eqx.is_inexact_array)
+    x = jax.random.normal(jax.random.key(1), (256, 10))
+    y = jnp.sin(x[:, 0]) + 0.1 * jax.random.normal(jax.random.key(2), (256,))
+
+    def predict(p, x):
+        return jax.vmap(eqx.combine(p, static))(x)[:, 0]
+
+    def loss(p, x, y):
+        return jnp.mean((predict(p, x) - y) ** 2)
+
+    def squared(z, y):
+        return jnp.mean((z - y) ** 2)
+
+    return params, x, y, loss, predict, squared
+
+
+def dense(op):
+    return np.asarray(eqx.filter_jit(lambda op: op.as_dense())(op), np.float64)
+
+
+def cases(n):
+    rng = np.random.default_rng(1)
     q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    lam = np.arange(1, n + 1) ** -2.0
-    return jnp.asarray((q * lam) @ q.T), float(lam.sum())
-
-
-def mlp(dtype, seed=0):
-    keys = jax.random.split(jax.random.key(seed), len(SIZES) + 2)
-    params = [
-        {
-            "w": (jax.random.normal(k, (m, n)) / np.sqrt(m)).astype(dtype),
-            "b": jnp.zeros(n, dtype),
-        }
-        for k, m, n in zip(keys, SIZES[:-1], SIZES[1:])
-    ]
-    x = jax.random.normal(keys[-2], (BATCH, SIZES[0])).astype(dtype)
-    y = jax.random.randint(keys[-1], (BATCH,), 0, SIZES[-1])
-    return params, x, y
-
-
-def mlp_loss(params, x, y):
-    h = x
-    for layer in params[:-1]:
-        h = jnp.tanh(h @ layer["w"] + layer["b"][None])
-    logits = h @ params[-1]["w"] + params[-1]["b"][None]
-    picked = jnp.take_along_axis(logits, y[:, None], axis=1)[:, 0]
-    return jnp.mean(jax.nn.logsumexp(logits, axis=1) - picked)
-
-
-def exact_trace(op, chunk=256):
-    """``sum_i e_i^T H e_i`` from ``n`` exact products, in chunks."""
-    n = op.size
-    block = jax.jit(
-        lambda start: jnp.sum(
-            jax.vmap(lambda i: op.flat_matvec(jax.nn.one_hot(i, n, dtype=op.dtype))[i])(
-                start + jnp.arange(chunk)
-            )
-        )
+    out = {name: (q * lam) @ q.T for name, lam in spectra(n).items()}
+    params, x, y, loss, predict, squared = mlp_problem()
+    params = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64), params)
+    x, y = x.astype(jnp.float64), y.astype(jnp.float64)
+    out["MLP Hessian"] = dense(hessian_operator(loss, params, x, y))
+    out["MLP Gauss-Newton"] = dense(
+        gauss_newton_operator(predict, squared, params, x, y)
     )
-    total = sum(float(block(s)) for s in range(0, n - chunk + 1, chunk))
-    for i in range(n - n % chunk, n):
-        total += float(op.flat_matvec(jax.nn.one_hot(i, n, dtype=op.dtype))[i])
-    return total
+    return out
 
 
-def errors(operator, truth, budgets, seeds):
+def truths(a):
+    return {
+        "trace": np.trace(a),
+        "diagonal": np.diag(a),
+        "frobenius": np.linalg.norm(a),
+    }
+
+
+_RUNS = {}
+
+
+def run(quantity, method, m, a, keys):
+    """Values, errors and dofs over ``keys`` (one compilation per case shape)."""
+    tag = (quantity, method, m, a.shape)
+    if tag not in _RUNS:
+        estimator = ESTIMATORS[quantity]
+
+        def one(a, k):
+            e = estimator(a, num_matvecs=m, key=k, method=method)
+            return e.value, e.error, e.dof
+
+        _RUNS[tag] = jax.jit(lambda a, ks: jax.lax.map(lambda k: one(a, k), ks))
+    return [np.asarray(v) for v in _RUNS[tag](jnp.asarray(a), keys)]
+
+
+def relative_error(values, truth):
+    if np.ndim(truth) == 0:
+        return np.abs(values - truth) / abs(truth)
+    return np.linalg.norm(values - truth, axis=-1) / np.linalg.norm(truth)
+
+
+def coverage(values, errors, dofs, truth):
+    q = t_quantile(0.95, dofs)
+    q = np.reshape(q, q.shape + (1,) * (values.ndim - q.ndim))
+    return float(np.mean(np.abs(values - truth) <= q * errors))
+
+
+def accuracy(matrices, budgets, seeds, quantities):
     keys = jax.random.split(jax.random.key(1), seeds)
     table = {}
-    for method in METHODS:
-        for m in budgets:
-            run = jax.jit(
-                lambda ks, m=m, method=method: jax.lax.map(
-                    lambda k: (
-                        trace(operator, num_matvecs=m, key=k, method=method).value
+    for name, a in matrices.items():
+        truth = truths(a)
+        for quantity in quantities:
+            for m in budgets:
+                if m >= a.shape[0]:
+                    continue
+                for method in METHODS[quantity]:
+                    values, errors, dofs = run(quantity, method, m, a, keys)
+                    table[name, quantity, m, method] = (
+                        float(np.median(relative_error(values, truth[quantity]))),
+                        coverage(values, errors, dofs, truth[quantity]),
+                    )
+                row = [table[name, quantity, m, me][0] for me in METHODS[quantity]]
+                best = min(row[:-1])
+                print(
+                    f"  {name:>16} {quantity:>9} {m:>5}"
+                    + "".join(f"{e:>11.2e}" for e in row)
+                    + f"{row[-1] / best:>8.2f}"
+                    + "".join(
+                        f"{table[name, quantity, m, me][1]:>7.2f}"
+                        for me in METHODS[quantity]
                     ),
-                    ks,
+                    flush=True,
                 )
-            )
-            values = np.asarray(run(keys))
-            table[method, m] = float(np.median(np.abs(values - truth) / abs(truth)))
     return table
 
 
-def print_errors(name, table, budgets):
-    print(f"\n(a) {name}: median relative error of the trace over the keys")
-    print(
-        f"  {'matvecs':>8}"
-        + "".join(f"{m:>12}" for m in METHODS)
-        + f"{'auto/best':>11}"
-    )
-    for m in budgets:
-        row = [table[method, m] for method in METHODS]
-        best = min(row[:3])
+def held_out(matrices):
+    """auto vs matfree's XTrace at 100 products, 20 seeds (the issue's check)."""
+    from matfree import stochtrace
+
+    keys = jax.random.split(jax.random.key(2026), 20)
+    out = {}
+    for name in ("decaying", "indefinite", "alternating"):
+        a = jnp.asarray(matrices[name])
+        truth = float(np.trace(matrices[name]))
+        values, errors, dofs = run("trace", "auto", 100, matrices[name], keys)
+        auto = np.median(np.abs(values - truth) / abs(truth))
+        covered = int(np.sum(np.abs(values - truth) <= t_quantile(0.95, dofs) * errors))
+
+        def xtrace(k, a=a):
+            s = jax.random.normal(k, (50, a.shape[0]), a.dtype)
+            with jax.numpy_rank_promotion("allow"):
+                return jnp.mean(stochtrace.leave_one_out_xtrace()(lambda v: a @ v, s))
+
+        matfree = np.asarray(jax.jit(lambda ks: jax.lax.map(xtrace, ks))(keys))
+        reference = np.median(np.abs(matfree - truth) / abs(truth))
+        out[name] = {
+            "auto": float(auto),
+            "matfree_xtrace": float(reference),
+            "coverage_of_20": covered,
+        }
         print(
-            f"  {m:>8}"
-            + "".join(f"{e:>12.2e}" for e in row)
-            + f"{row[3] / best:>11.2f}"
+            f"  {name:>12}: auto {auto:.2e}, matfree XTrace {reference:.2e}, "
+            f"auto's 95% intervals cover {covered}/20"
         )
+    return out
 
 
-def timed(fn, *args, repeats=30):
+def timed(fn, *args, repeats=7):
+    start = time.perf_counter()
     jax.block_until_ready(fn(*args))
+    first = time.perf_counter() - start
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         jax.block_until_ready(fn(*args))
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return statistics.median(samples), first
+
+
+def timing(repeats):
+    from matfree import stochtrace
+
+    params, x, y, loss, _, _ = mlp_problem()
+    op = hessian_operator(loss, params, x, y)
+    key = jax.random.key(0)
+    out = {}
+    for method in ("hutchinson", "hutch++", "xtrace", "auto"):
+        out[method] = timed(
+            lambda k, method=method: (
+                trace(op, num_matvecs=100, key=k, method=method).value
+            ),
+            key,
+            repeats=repeats,
+        )
+
+    def matfree_xtrace(k):
+        s = jax.random.normal(k, (50, op.size), op.dtype)
+        with jax.numpy_rank_promotion("allow"):
+            return jnp.mean(stochtrace.leave_one_out_xtrace()(op.flat_matvec, s))
+
+    out["matfree xtrace"] = timed(jax.jit(matfree_xtrace), key, repeats=repeats)
+    for name, (t, first) in out.items():
+        print(f"  {name:>15}: {t * 1e3:8.1f} ms   (first call {first:.2f} s)")
+    print(
+        f"  auto / XTrace (ours): {out['auto'][0] / out['xtrace'][0]:.2f}; auto / "
+        f"matfree XTrace: {out['auto'][0] / out['matfree xtrace'][0]:.2f} (bar 1.3)"
+    )
+    return out
 
 
 def hvp_over_grad(repeats):
-    params, x, y = mlp(jnp.float32)
-    grad = jax.jit(jax.grad(mlp_loss))
-    hvp = jax.jit(lambda p, x, y, v: hessian_operator(mlp_loss, p, x, y).matvec(v))
+    params, x, y, loss, _, _ = mlp_problem()
+    grad = jax.jit(jax.grad(loss))
+    hvp = jax.jit(lambda p, x, y, v: hessian_operator(loss, p, x, y).matvec(v))
     v = jax.tree_util.tree_map(jnp.ones_like, params)
-    t_grad, t_hvp = [], []
-    for _ in range(3):  # interleaved, so load on the machine hits both alike
-        t_grad.append(timed(grad, params, x, y, repeats=repeats))
-        t_hvp.append(timed(hvp, params, x, y, v, repeats=repeats))
-    return statistics.median(t_grad), statistics.median(t_hvp)
-
-
-def pyhessian_comparison(seeds):
-    try:
-        import torch
-        from pyhessian import hessian as pyhessian
-    except ImportError as error:
-        print(
-            f"\n(c) PyHessian: skipped ({error}); pip install torch==2.13.0 pyhessian"
-        )
-        return None
-    torch.set_num_threads(2)
-    params, x, y = mlp(jnp.float32)
-    layers = []
-    for i, layer in enumerate(params):
-        linear = torch.nn.Linear(*layer["w"].shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor(np.asarray(layer["w"]).T))
-            linear.bias.copy_(torch.tensor(np.asarray(layer["b"])))
-        layers += [linear] if i == len(params) - 1 else [linear, torch.nn.Tanh()]
-    model = torch.nn.Sequential(*layers)
-    data = (torch.tensor(np.asarray(x)), torch.tensor(np.asarray(y), dtype=torch.long))
-    computer = pyhessian(model, torch.nn.CrossEntropyLoss(), data=data, cuda=False)
-
-    params64, x64, y64 = mlp(jnp.float64)
-    op64 = hessian_operator(mlp_loss, params64, x64, y64)
-    true_trace = exact_trace(op64)
-    true_top = float(
-        eigenvalues(
-            op64, 1, num_matvecs=200, key=jax.random.key(0), rtol=1e-10, throw=False
-        ).value[0]
-    )
-
-    torch.manual_seed(0)
-    start = time.perf_counter()
-    estimates = computer.trace(maxIter=100, tol=1e-3)
-    t_trace = time.perf_counter() - start
-    e_trace = abs(float(np.mean(estimates)) - true_trace) / abs(true_trace)
-    start = time.perf_counter()
-    top, _ = computer.eigenvalues(maxIter=100, tol=1e-3, top_n=1)
-    t_top = time.perf_counter() - start
-    e_top = abs(top[0] - true_top) / abs(true_top)
-
-    op = hessian_operator(mlp_loss, params, x, y)
-    keys = jax.random.split(jax.random.key(2), seeds)
-    out = {
-        "pyhessian": {
-            "trace": [t_trace, e_trace, len(estimates)],
-            "top": [t_top, e_top],
-        },
-        "truth": {"trace": true_trace, "top": true_top},
-    }
-    for name, make, budgets, truth, target in (
-        (
-            "trace",
-            lambda m: lambda k: trace(op, num_matvecs=m, key=k).value,
-            (10, 20, 30, 50, 100, 200, 300),
-            true_trace,
-            e_trace,
-        ),
-        (
-            "top",
-            lambda m: (
-                lambda k: eigenvalues(op, 1, num_matvecs=m, key=k, throw=False).value[0]
-            ),
-            (5, 8, 10, 15, 20, 30, 50, 100),
-            true_top,
-            e_top,
-        ),
-    ):
-        for m in budgets:
-            one = jax.jit(make(m))
-            err = np.median([abs(float(one(k)) - truth) / abs(truth) for k in keys])
-            if err <= target or m == budgets[-1]:
-                out[name] = {
-                    "matvecs": m,
-                    "median_error": float(err),
-                    "seconds": timed(one, keys[0], repeats=10),
-                }
-                break
-    return out
+    t_grad = timed(grad, params, x, y, repeats=repeats)[0]
+    t_hvp = timed(hvp, params, x, y, v, repeats=repeats)[0]
+    print(f"  {t_hvp * 1e3:.3f} ms / {t_grad * 1e3:.3f} ms = {t_hvp / t_grad:.2f}")
+    return {"grad_s": t_grad, "hvp_s": t_hvp}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 keys, 2 budgets")
-    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--n", type=int, default=1200)
+    parser.add_argument("--seeds", type=int, default=40)
+    parser.add_argument("--budgets", default="10,30,100,300,1000")
+    parser.add_argument("--quantities", default="trace,diagonal,frobenius")
+    parser.add_argument("--cases", default=None, help="comma-separated subset")
     args = parser.parse_args()
-    seeds = 3 if args.quick else args.seeds
-    budgets = (10, 30) if args.quick else (10, 30, 100, 300)
+    budgets = (
+        (10, 30, 100) if args.quick else tuple(int(b) for b in args.budgets.split(","))
+    )
+    seeds = 10 if args.quick else args.seeds
+    n = 400 if args.quick else args.n
     record = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(),
         "machine": platform.platform(),
         "jax": jax.__version__,
         "seeds": seeds,
+        "n": n,
     }
-
-    a, true_a = decaying_matrix()
-    dec = errors(a, true_a, budgets, seeds)
-    print_errors("1000 x 1000, eigenvalues i**-2", dec, budgets)
-    params, x, y = mlp(jnp.float64)
-    op = hessian_operator(mlp_loss, params, x, y)
-    true_h = exact_trace(op)
-    hes = errors(op, true_h, budgets, seeds)
-    print_errors(f"MLP Hessian, n = {op.size}, trace {true_h:.4g}", hes, budgets)
-    record["a"] = {
-        name: {f"{k[0]}@{k[1]}": v for k, v in t.items()}
-        for name, t in (("decaying", dec), ("mlp", hes))
-    }
-
-    t_grad, t_hvp = hvp_over_grad(10 if args.quick else 30)
+    matrices = cases(n)
+    if args.cases:
+        matrices = {k: matrices[k] for k in args.cases.split(",")}
     print(
-        f"\n(b) one HVP / one gradient (MLP, float32): {t_hvp * 1e3:.3f} ms / "
-        f"{t_grad * 1e3:.3f} ms = {t_hvp / t_grad:.2f} (goal <= 3)"
+        "(a, b) median relative error per method, auto / best of the others, then "
+        "coverage of the 95% intervals per method"
     )
-    record["b"] = {"grad_s": t_grad, "hvp_s": t_hvp, "ratio": t_hvp / t_grad}
-
-    c = pyhessian_comparison(seeds)
-    if c is not None:
-        record["c"] = c
-        print("\n(c) PyHessian vs calculax on the same MLP (float32), same accuracy")
-        for name in ("trace", "top"):
-            t_p, e_p = c["pyhessian"][name][:2]
-            ours = c[name]
-            print(
-                f"  {name:>5}: PyHessian {t_p:.3f} s at error {e_p:.2e}; calculax "
-                f"{ours['seconds']:.4f} s at {ours['matvecs']} matvecs, median "
-                f"error {ours['median_error']:.2e}: {t_p / ours['seconds']:.1f}x "
-                "faster (goal >= 3)"
-            )
-
+    quantities = args.quantities.split(",")
+    table = accuracy(matrices, budgets, seeds, quantities)
+    record["accuracy"] = {"/".join(map(str, k)): v for k, v in table.items()}
+    if {"decaying", "indefinite", "alternating"} <= set(matrices):
+        print("\n(c) held-out style check, 100 products, 20 seeds")
+        record["held_out"] = held_out(matrices)
+    print("\n(d) time per call at 100 products, MLP Hessian (2,121 parameters)")
+    jax.config.update("jax_enable_x64", False)
+    record["time"] = timing(3 if args.quick else 7)
+    print("\n(e) one HVP / one gradient (MLP, float32)")
+    record["hvp"] = hvp_over_grad(10 if args.quick else 30)
     path = write_results("curvature", record, indent=1)
     print(f"\nwritten {path}")
 

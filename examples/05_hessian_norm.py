@@ -7,7 +7,7 @@ That recipe is one Hessian-vector product rescaled entry by entry, not a norm.
 Run ``python examples/05_hessian_norm.py [OUT_DIR]``: prints the Frobenius and
 spectral norms of a small least-squares Hessian estimated from exact
 Hessian-vector products (with standard errors) against the dense Hessian, then
-chapter 5 of ``calculax tour`` (an MLP, two budgets, the seed's recipe for
+chapter 5 of ``calculax tour`` (an MLP, two budgets, the question's recipe for
 contrast), writing ``curvature_density.png`` into OUT_DIR.
 """
 
@@ -35,7 +35,7 @@ def answer() -> dict[str, float]:
     key = jax.random.key(2)
     estimates = {
         "frobenius": frobenius_norm(op, num_matvecs=10, key=key),
-        "spectral": spectral_norm(op, num_matvecs=20, key=key),
+        "spectral": spectral_norm(op, num_matvecs=21, key=key),
     }
     dense = jax.hessian(loss)(w)
     exact = {
@@ -46,10 +46,10 @@ def answer() -> dict[str, float]:
     for name, estimate in estimates.items():
         result[name] = float(estimate.value)
         result[f"{name}_exact"] = float(exact[name])
-        result[f"{name}_stderr"] = float(estimate.stderr)
+        result[f"{name}_stderr"] = float(estimate.error)
         print(
             f"{name:<10} {float(estimate.value):10.4f} +- "
-            f"{float(estimate.stderr):.2g}   exact {float(exact[name]):10.4f}"
+            f"{float(estimate.error):.2g}   exact {float(exact[name]):10.4f}"
         )
     return result
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
+import calculax
 from calculax.curvature import (
-    Estimate,
     diagonal,
     eigenvalues,
     finite_difference_hessian_operator,
@@ -101,10 +101,10 @@ def _mlp_sweep(keys):
 def test_mlp_hessian_estimates_cover_dense_truth():
     tr, diag, frob = _mlp_sweep(KEYS)
     diag_flat = jax.vmap(lambda d: ravel_pytree(d)[0])
-    for est, truth, value, stderr in (
-        (tr, np.trace(H), tr.value, tr.stderr),
-        (frob, np.linalg.norm(H), frob.value, frob.stderr),
-        (diag, np.diag(H), diag_flat(diag.value), diag_flat(diag.stderr)),
+    for est, truth, value, error in (
+        (tr, np.trace(H), tr.value, tr.error),
+        (frob, np.linalg.norm(H), frob.value, frob.error),
+        (diag, np.diag(H), diag_flat(diag.value), diag_flat(diag.error)),
     ):
         low, high = est.interval(0.95)
         if isinstance(low, dict):
@@ -115,7 +115,7 @@ def test_mlp_hessian_estimates_cover_dense_truth():
         )
         assert covered.mean() >= MIN_COVERAGE
         assert np.asarray(value).shape[0] == len(KEYS)
-        assert np.all(np.asarray(stderr) >= 0)
+        assert np.all(np.asarray(error) >= 0)
     assert jax.tree_util.tree_structure(diag.value) == jax.tree_util.tree_structure(
         PARAMS
     )
@@ -124,10 +124,10 @@ def test_mlp_hessian_estimates_cover_dense_truth():
 
 def test_mlp_hessian_extreme_eigenvalues_and_density():
     op = hessian_operator(loss, PARAMS, X, Y)
-    top = eigenvalues(op, 2, num_matvecs=40, key=jax.random.key(3), rtol=1e-6)
+    top = eigenvalues(op, 2, num_matvecs=41, key=jax.random.key(3), rtol=1e-6)
+    # The bound includes the measured rounding (b1 is float32): no extra floor.
     assert np.all(
-        np.abs(np.asarray(top.value) - H_EIG[::-1][:2])
-        <= np.asarray(top.stderr) + TOL * SCALE
+        np.abs(np.asarray(top.value) - H_EIG[::-1][:2]) <= np.asarray(top.error)
     )
     d = spectral_density(
         op, num_matvecs=4 * 20, key=jax.random.key(4), lanczos_steps=20
@@ -174,25 +174,11 @@ def test_finite_difference_hvp_error_is_eps_two_thirds():
         np.testing.assert_allclose(got[key], want[key], rtol=bound, atol=bound)
 
 
-def _nonsymmetric():
-    a = np.diag(np.linspace(1.0, 2.0, 40))
-    a[0, 5] = 0.5  # one off-diagonal entry without its mirror
-    return jnp.asarray(a)
-
-
-def test_nonsymmetric_operator_warns_for_symmetric_methods():
-    a, key = _nonsymmetric(), jax.random.key(0)
-    with pytest.warns(UserWarning, match="assumes a symmetric operator"):
-        eigenvalues(a, num_matvecs=20, key=key, throw=False)
-    with pytest.warns(UserWarning, match="assumes a symmetric operator"):
-        spectral_density(a, num_matvecs=40, key=key, lanczos_steps=10)
-
-
 def test_budget_too_small_is_a_specific_error():
     a, key = jnp.eye(50), jax.random.key(0)
-    with pytest.raises(ValueError, match="too small for method 'auto'.*at least 6"):
+    with pytest.raises(ValueError, match="at least 6 .method 'auto'"):
         trace(a, num_matvecs=5, key=key)
-    with pytest.raises(ValueError, match="too small for method 'hutch..'"):
+    with pytest.raises(ValueError, match="method 'hutch..' needs at least 4"):
         trace(a, num_matvecs=3, key=key, method="hutch++")
     with pytest.raises(ValueError, match="Lanczos for 3 eigenvalue"):
         eigenvalues(a, 3, num_matvecs=3, key=key)
@@ -222,17 +208,17 @@ def test_nan_in_matvec_is_a_runtime_error_also_under_jit():
     op = linear_operator(lambda v: v * jnp.where(v[0] > 2, 1.0, jnp.nan), example)
     key = jax.random.key(0)
     jitted = jax.jit(lambda k: trace(op, num_matvecs=10, key=k, method="hutchinson"))
-    with pytest.raises(Exception, match="matvec returned nan or inf"):
+    with pytest.raises(Exception, match="trace: A non-finite value"):
         jitted(key).value.block_until_ready()
 
 
 def test_bad_options_are_specific_errors():
     a, key = jnp.eye(50), jax.random.key(0)
-    with pytest.raises(ValueError, match="square matrix"):
+    with pytest.raises(ValueError, match=r"square \(n, n\) matrix"):
         trace(jnp.ones((3, 4)), num_matvecs=10, key=key)
     with pytest.raises(TypeError, match="pass `example=`"):
         trace(lambda v: v, num_matvecs=10, key=key)
-    with pytest.raises(ValueError, match="`method` for trace must be one of"):
+    with pytest.raises(ValueError, match="`method` must be one of"):
         trace(a, num_matvecs=10, key=key, method="hutch")
     with pytest.raises(ValueError, match="does not estimate the diagonal"):
         diagonal(a, num_matvecs=10, key=key, method="xtrace")
@@ -240,7 +226,40 @@ def test_bad_options_are_specific_errors():
         trace(a, num_matvecs=10, key=key, method="xdiag")
     with pytest.raises(ValueError, match="must return a scalar"):
         hessian_operator(lambda p: p * 2, jnp.ones(3))
-    with pytest.raises(ValueError, match="`level` must be in"):
-        Estimate(jnp.array(1.0), jnp.array(0.1), jnp.array(3), 4, "x").interval(1.5)
+    with pytest.raises(ValueError, match="`level` must be a number in"):
+        trace(a, num_matvecs=10, key=key).interval(1.5)
     with pytest.raises(ValueError, match="`which` must be one of"):
         eigenvalues(a, num_matvecs=10, key=key, which="middle")
+
+
+def test_fisher_operator_is_the_mean_outer_product_of_per_example_gradients():
+    def losses(p, x, y):
+        logits = model(p, x)
+        picked = jnp.take_along_axis(logits, y[:, None], axis=1)[:, 0]
+        return jax.nn.logsumexp(logits, axis=1) - picked
+
+    op = calculax.curvature.fisher_operator(losses, PARAMS, X, Y)
+    jac = np.asarray(jax.jacobian(lambda z: losses(UNRAVEL(z), X, Y))(FLAT))
+    truth = jac.T @ jac / len(X)
+    np.testing.assert_allclose(op.as_dense(), truth, atol=TOL * np.abs(truth).max())
+    assert op.tags() == frozenset({"symmetric", "psd"})
+    with pytest.raises(ValueError, match="per-example losses, a vector"):
+        calculax.curvature.fisher_operator(loss, PARAMS, X, Y)
+
+
+def test_as_lineax_solves_a_damped_newton_system():
+    import lineax as lx
+
+    # lineax's CG promotes mixed-dtype pytrees: use float64 throughout here.
+    params = jax.tree_util.tree_map(lambda a: a.astype(jnp.float64), PARAMS)
+    flat, unravel = ravel_pytree(params)
+    op = hessian_operator(loss, params, X, Y)
+    damping = 1.0 - float(H_EIG[0])  # H + damping I is positive definite
+    hessian = op.as_lineax()
+    shifted = lx.TaggedLinearOperator(
+        hessian + damping * lx.IdentityLinearOperator(hessian.in_structure()),
+        lx.positive_semidefinite_tag,
+    )
+    x = lx.linear_solve(shifted, unravel(jnp.ones(N)), lx.CG(1e-10, 1e-10)).value
+    truth = np.linalg.solve(H + damping * np.eye(N), np.ones(N))
+    np.testing.assert_allclose(ravel_pytree(x)[0], truth, rtol=1e-5, atol=1e-5)

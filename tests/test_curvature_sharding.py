@@ -57,7 +57,7 @@ SCRIPT = textwrap.dedent(
         out[name] = [
             float(np.max(np.abs(np.asarray(s) - np.asarray(t)) / (1 + np.abs(s))))
             for s, t in ((single.value, sharded.value),
-                         (single.stderr, sharded.stderr))
+                         (single.error, sharded.error))
         ]
     text = jax.jit(lambda k: trace(a, num_matvecs=30, key=k, mesh=mesh).value)
     out["partitioned"] = '[{}, {"probes"}]' in text.lower(key).as_text()

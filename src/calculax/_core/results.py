@@ -135,6 +135,12 @@ class RESULTS(eqx.Enumeration):
         "The Krylov iteration did not meet its tolerance within `num_matvecs` "
         "products; `error` is the residual bound reached."
     )
+    not_symmetric = (
+        "The operator is not symmetric (its Krylov matrix is asymmetric beyond "
+        "rounding), but the method assumes a symmetric operator: the values are not "
+        "eigenvalues of the operator. Symmetrise it, (A + A^T)/2, or check the "
+        "matvec."
+    )
 
     # -- derivatives -----------------------------------------------------------------
     derivative_mismatch = (

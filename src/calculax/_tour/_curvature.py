@@ -1,11 +1,11 @@
-"""Tour chapter: the seed's Hessian-norm question, answered matrix-free with error bars.
+"""Tour chapter: a Hessian-norm question, answered matrix-free with error bars.
 
 A TensorFlow user wanted the norm of a loss's Hessian and tried
 ``(gradient(x + delta) - gradient(x - delta)) / (2 * delta)`` element-wise. For a
 small MLP (where the dense Hessian is still affordable, so the truth is known) this
 chapter prints the exact trace, Frobenius and spectral norms, then
 ``calculax.curvature``'s estimates at several matvec budgets with their standard
-errors, the seed's recipe for contrast, and writes the spectral density (SLQ).
+errors, the question's recipe for contrast, and writes the spectral density (SLQ).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _estimates(params, x, y, key):
 
 
 def _seed_recipe(params, x, y, step, key):
-    """The seed's vector ``(g(x + d) - g(x - d)) / (2 d)``, ``d = step * signs``."""
+    """The question's vector ``(g(x + d) - g(x - d)) / (2 d)``, ``d = step * signs``."""
     flat, unravel = ravel_pytree(params)
     delta = step * jax.random.rademacher(key, flat.shape, flat.dtype)
 
@@ -78,7 +78,7 @@ def _seed_recipe(params, x, y, step, key):
 
 
 def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
-    """Exact norms vs estimates at several budgets; the seed's recipe; SLQ figure."""
+    """Exact norms vs estimates at several budgets, the question's recipe, SLQ."""
     dtype = np.dtype(dtype)
     params, x, y = _problem(dtype)
     flat, unravel = ravel_pytree(params)
@@ -91,7 +91,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         "spectral norm": float(np.linalg.norm(dense, 2)),
     }
     stream.write(
-        f"The seed's Hessian-norm question, done right: an MLP loss with "
+        f"A Hessian-norm question, done right: an MLP loss with "
         f"n = {n} parameters ({dtype.name}).\n  Exact values from the dense "
         "Hessian; estimates from Hessian-vector products (jvp of grad), +- one "
         "standard error\n  (spectral norm: Lanczos residual bound).\n\n"
@@ -105,10 +105,10 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         cells = ""
         for m in BUDGETS:
             est = found[name, m]
-            value, stderr = float(est.value), float(est.stderr)
-            results["estimates"][name, m] = (value, stderr)
+            value, error = float(est.value), float(est.error)
+            results["estimates"][name, m] = (value, error)
             cells += (
-                f"{f'{value:.4g} +- {stderr:.2g}':>20}{abs(value / truth - 1):>5.0%} "
+                f"{f'{value:.4g} +- {error:.2g}':>20}{abs(value / truth - 1):>5.0%} "
             )
         stream.write(f"  {name:<16}{truth:>11.4g}{cells}\n")
     stream.write("  (percentages: relative error against the exact value)\n\n")
@@ -117,7 +117,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         d = np.asarray(_seed_recipe(params, x, y, step, jax.random.key(2)))
         recipe[step] = float(np.sqrt(np.mean(d.astype(np.float64) ** 2)))
     stream.write(
-        "  The seed's recipe (g(x+d) - g(x-d)) / (2d), element-wise, d = step * "
+        "  The question's recipe (g(x+d) - g(x-d)) / (2d), element-wise, d = step * "
         "random signs, is one Hessian-vector\n  product rescaled entry by entry, "
         "not a matrix: its root-mean-square entry estimates ||H||_F / sqrt(n):\n"
     )

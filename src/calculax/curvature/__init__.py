@@ -1,10 +1,11 @@
 """Curvature of losses over parameter pytrees, matrix-free, with error bars.
 
-Operators (``hessian_operator``, ``gauss_newton_operator``,
+Operators (``hessian_operator``, ``gauss_newton_operator``, ``fisher_operator``,
 ``finite_difference_hessian_operator``, ``linear_operator``; dense arrays work too)
 and estimators with a common signature ``estimator(operator, *, num_matvecs, key,
-method="auto")``: ``trace``, ``diagonal``, ``frobenius_norm``, ``spectral_norm``,
-``eigenvalues``, ``spectral_density``. Built on matfree (Lanczos, XTrace).
+method="auto", throw=True)``: ``trace``, ``diagonal``, ``frobenius_norm``,
+``spectral_norm``, ``eigenvalues``, ``spectral_density``. Every result has
+``value``, ``error``, ``status`` and ``message`` (``calculax.RESULTS``).
 """
 
 from . import methods as methods
@@ -18,11 +19,13 @@ from ._estimators import diagonal as diagonal
 from ._estimators import frobenius_norm as frobenius_norm
 from ._estimators import trace as trace
 from ._hessian import FiniteDifferenceHessian as FiniteDifferenceHessian
+from ._hessian import FisherOperator as FisherOperator
 from ._hessian import GaussNewtonOperator as GaussNewtonOperator
 from ._hessian import HessianOperator as HessianOperator
 from ._hessian import (
     finite_difference_hessian_operator as finite_difference_hessian_operator,
 )
+from ._hessian import fisher_operator as fisher_operator
 from ._hessian import gauss_newton_operator as gauss_newton_operator
 from ._hessian import hessian_operator as hessian_operator
 from ._operator import AbstractOperator as AbstractOperator
@@ -38,6 +41,7 @@ __all__ = [
     "Eigenvalues",
     "Estimate",
     "FiniteDifferenceHessian",
+    "FisherOperator",
     "GaussNewtonOperator",
     "HessianOperator",
     "MatvecOperator",
@@ -46,6 +50,7 @@ __all__ = [
     "diagonal",
     "eigenvalues",
     "finite_difference_hessian_operator",
+    "fisher_operator",
     "frobenius_norm",
     "gauss_newton_operator",
     "hessian_operator",

@@ -2,62 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax.sharding import Mesh
 
+from .._core.results import RESULTS, finish
+from . import _checks
+from ._checks import describe
 from ._estimate import Estimate
 from ._functional import Diagonal, FrobeniusSquared, Trace
-from ._method import Auto, Exact, Hutchinson, HutchPlusPlus, XDiag, XTrace
+from ._method import (
+    Auto,
+    Exact,
+    Hutchinson,
+    HutchPlusPlus,
+    XDiag,
+    XNysTrace,
+    XTrace,
+)
 from ._method._base import AbstractMethod, Raw
 from ._operator import as_operator
 
 __all__ = ["diagonal", "frobenius_norm", "trace", "METHODS"]
 
 METHODS = {
-    m.name: m for m in (Auto(), Hutchinson(), HutchPlusPlus(), XTrace(), XDiag())
+    m.name: m
+    for m in (Auto(), Hutchinson(), HutchPlusPlus(), XTrace(), XDiag(), XNysTrace())
 }
 
 
-def _method(method: str | AbstractMethod, functional, quantity: str) -> AbstractMethod:
+def _method(where: str, method, functional, quantity: str) -> AbstractMethod:
     if isinstance(method, str):
         if method not in METHODS:
             raise ValueError(
-                f"`method` for {quantity} must be one of {sorted(METHODS)} or a method "
-                f"object; got {method!r}."
+                f"{where}: `method` must be one of {sorted(METHODS)} or a method "
+                f"object from `calculax.curvature.methods`; got {method!r}."
             )
         method = METHODS[method]
     if not isinstance(method, AbstractMethod):
         raise TypeError(
-            f"`method` must be a string or a method object; got {method!r}."
+            f"{where}: `method` must be a string or a method object from "
+            f"`calculax.curvature.methods`; got {describe(method)}."
         )
     if type(functional) not in method.functionals:
         allowed = sorted(
             n for n, m in METHODS.items() if type(functional) in m.functionals
         )
         raise ValueError(
-            f"method {method.name!r} does not estimate the {quantity}; use one of "
-            f"{allowed}."
+            f"{where}: method {method.name!r} does not estimate the {quantity}; use "
+            f"one of {allowed}."
         )
     return method
-
-
-def _budget(num_matvecs: Any, method: AbstractMethod) -> int:
-    if not isinstance(num_matvecs, int) or isinstance(num_matvecs, bool):
-        raise TypeError(
-            f"`num_matvecs` must be a Python int (it fixes array shapes); got "
-            f"{num_matvecs!r}."
-        )
-    if num_matvecs < method.min_matvecs:
-        raise ValueError(
-            f"`num_matvecs={num_matvecs}` is too small for method {method.name!r}, "
-            f"which needs at least {method.min_matvecs} products to give an estimate "
-            "with a standard error; raise `num_matvecs`."
-        )
-    return num_matvecs
 
 
 @eqx.filter_jit
@@ -65,14 +61,48 @@ def _run(method, functional, operator, num_matvecs, key, mesh) -> Raw:
     return method.estimate(functional, operator, num_matvecs, key, mesh)
 
 
-def _estimate(operator, functional, quantity, num_matvecs, key, method, example, mesh):
-    op = as_operator(operator, example)
-    chosen = _method(method, functional, quantity)
-    if isinstance(num_matvecs, int) and num_matvecs >= op.size:
-        chosen, num_matvecs = Exact(), op.size
-    _budget(num_matvecs, chosen)
-    raw = _run(chosen, functional, op, num_matvecs, key, mesh)
-    return op, chosen, num_matvecs, raw
+def _estimate(
+    where,
+    operator,
+    functional,
+    quantity,
+    num_matvecs,
+    key,
+    method,
+    example,
+    mesh,
+    throw,
+):
+    _checks.throw(where, throw)
+    op = as_operator(operator, example, where)
+    chosen = _method(where, method, functional, quantity)
+    key = _checks.key(where, key)
+    mesh = _checks.mesh(where, mesh)
+    budget = _checks.budget(
+        where,
+        num_matvecs,
+        min(chosen.min_matvecs, op.size),
+        f"method {chosen.name!r} needs at least {chosen.min_matvecs} products to "
+        "give an estimate with a standard error",
+    )
+    if budget >= op.size:
+        chosen, budget = Exact(), op.size
+    raw = _run(chosen, functional, op, budget, key, mesh)
+    return op, chosen, budget, raw
+
+
+def _status(value, error):
+    finite = jnp.asarray(True)
+    for leaf in jax.tree_util.tree_leaves((value, error)):
+        finite = finite & jnp.all(jnp.isfinite(leaf))
+    return _checks.where_status(finite, RESULTS.successful, RESULTS.nonfinite)
+
+
+def _result(where, throw, value, error, raw, spent, chosen) -> Estimate:
+    result = Estimate(
+        value, error, _status(value, error), raw.dof, spent, chosen.name, raw.choice
+    )
+    return finish(result, throw, where)
 
 
 _SIGNATURE_DOC = """
@@ -87,6 +117,8 @@ _SIGNATURE_DOC = """
         example: for a matvec callable, a vector (pytree) of the right structure.
         mesh: optional ``jax.sharding.Mesh`` with an axis ``"probes"``
             (``probe_mesh()``) to split the probes over devices.
+        throw: raise if the operator returned nan or inf (also under ``jit``);
+            ``throw=False`` returns the result with ``RESULTS.nonfinite``.
 """
 
 
@@ -98,6 +130,7 @@ def trace(
     method: str | AbstractMethod = "auto",
     example=None,
     mesh: Mesh | None = None,
+    throw: bool = True,
 ) -> Estimate:
     r"""Estimate :math:`\operatorname{tr}(A)` with a standard error.
 
@@ -105,17 +138,22 @@ def trace(
         + \mathbb{E}_g\, g^\top (I - QQ^\top) A (I - QQ^\top) g
 
     with random-sign probes :math:`g`: Hutchinson (:math:`Q` empty), Hutch++
-    (:math:`Q` from a sketch), XTrace (leave-one-out, every probe used twice), or
+    (:math:`Q` from a sketch), XTrace (leave-one-out, every probe used twice),
+    XNysTrace (leave-one-out Nyström, for positive semi-definite operators), or
     ``auto``, which decides from its first half of the budget whether the low-rank
     part captures enough of the operator to pay for itself, then spends the rest as
-    XTrace or as more Hutchinson probes (see ``methods.Auto``).
+    XTrace or as more Hutchinson probes (see ``methods.Auto``; which method wins
+    where, measured: the table in the curvature guide).
     {args}
     Returns:
-        An :class:`Estimate`: scalar ``value`` and ``stderr``, ``interval(level)``.
+        An :class:`Estimate`: scalar ``value`` and ``error`` (a standard error),
+        ``status``, ``interval(level)``.
 
     Raises:
-        ValueError: budget below the method's minimum, unknown method, bad shapes;
-            at run time (also under ``jit``) if the matvec returns nan or inf.
+        ValueError, TypeError: a bad argument (budget below the method's minimum,
+            unknown method, a non-square matrix, a key that is not a random key).
+        calculax.NumericalError: (``throw=True``) the operator returned nan or
+            inf; under ``jit`` an ``equinox`` runtime error with the same message.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -127,14 +165,20 @@ def trace(
         >>> bool(low <= jnp.sum(x**2) + jnp.sum(x) <= high)
         True
     """
-    return _scalar(operator, Trace(), "trace", num_matvecs, key, method, example, mesh)
-
-
-def _scalar(operator, functional, quantity, num_matvecs, key, method, example, mesh):
+    where = "trace"
     _, chosen, spent, raw = _estimate(
-        operator, functional, quantity, num_matvecs, key, method, example, mesh
+        where,
+        operator,
+        Trace(),
+        "trace",
+        num_matvecs,
+        key,
+        method,
+        example,
+        mesh,
+        throw,
     )
-    return Estimate(raw.value, raw.stderr, raw.dof, spent, chosen.name, raw.choice)
+    return _result(where, throw, raw.value, raw.error, raw, spent, chosen)
 
 
 def diagonal(
@@ -145,6 +189,7 @@ def diagonal(
     method: str | AbstractMethod = "auto",
     example=None,
     mesh: Mesh | None = None,
+    throw: bool = True,
 ) -> Estimate:
     r"""Estimate the diagonal of :math:`A`, entry by entry, with standard errors.
 
@@ -156,7 +201,7 @@ def diagonal(
     Webber 2024, leave-one-out; ``"auto"`` chooses Hutchinson or XDiag.)
     {args}
     Returns:
-        An :class:`Estimate` whose ``value`` and ``stderr`` have the structure of the
+        An :class:`Estimate` whose ``value`` and ``error`` have the structure of the
         operator's vectors (e.g. the parameters' pytree).
 
     Raises:
@@ -169,11 +214,21 @@ def diagonal(
         >>> diagonal(a, num_matvecs=4, key=jax.random.key(0)).value
         Array([0., 1., 2., 3.], dtype=float32)
     """
+    where = "diagonal"
     op, chosen, spent, raw = _estimate(
-        operator, Diagonal(), "diagonal", num_matvecs, key, method, example, mesh
+        where,
+        operator,
+        Diagonal(),
+        "diagonal",
+        num_matvecs,
+        key,
+        method,
+        example,
+        mesh,
+        throw,
     )
-    value, stderr = op.flat.unravel(raw.value), op.flat.unravel(raw.stderr)
-    return Estimate(value, stderr, raw.dof, spent, chosen.name, raw.choice)
+    value, error = op.flat.unravel(raw.value), op.flat.unravel(raw.error)
+    return _result(where, throw, value, error, raw, spent, chosen)
 
 
 def frobenius_norm(
@@ -184,6 +239,7 @@ def frobenius_norm(
     method: str | AbstractMethod = "auto",
     example=None,
     mesh: Mesh | None = None,
+    throw: bool = True,
 ) -> Estimate:
     r"""Estimate :math:`\|A\|_F` with a standard error.
 
@@ -191,11 +247,10 @@ def frobenius_norm(
         \qquad \widehat{\|A\|_F} = \sqrt{\widehat{\|A\|_F^2}}
 
     with the standard error of the square root by the delta method,
-    :math:`\sigma/(2\sqrt{\hat s})` (the seed's finite-difference recipe estimates
-    :math:`\|A\|_F/\sqrt n` instead).
+    :math:`\sigma/(2\sqrt{\hat s})`.
     {args}
     Returns:
-        An :class:`Estimate` with scalar ``value`` and ``stderr``.
+        An :class:`Estimate` with scalar ``value`` and ``error``.
 
     Raises:
         ValueError: as :func:`trace`; ``"xtrace"`` is trace-only.
@@ -207,7 +262,9 @@ def frobenius_norm(
         >>> frobenius_norm(a, num_matvecs=10, key=jax.random.key(0)).value
         Array(20., dtype=float32)
     """
+    where = "frobenius_norm"
     _, chosen, spent, raw = _estimate(
+        where,
         operator,
         FrobeniusSquared(),
         "Frobenius norm",
@@ -216,16 +273,17 @@ def frobenius_norm(
         method,
         example,
         mesh,
+        throw,
     )
     value = jnp.sqrt(jnp.maximum(raw.value, 0))
     # Delta method; an exactly zero norm has zero error.
-    stderr = jnp.where(value > 0, raw.stderr / (2 * jnp.where(value > 0, value, 1)), 0)
-    return Estimate(value, stderr, raw.dof, spent, chosen.name, raw.choice)
+    error = jnp.where(value > 0, raw.error / (2 * jnp.where(value > 0, value, 1)), 0)
+    return _result(where, throw, value, error, raw, spent, chosen)
 
 
 for _f, _extra in (
-    (trace, ', ``"xtrace"``'),
-    (diagonal, ', ``"xdiag"``'),
+    (trace, ', ``"xtrace"``, ``"xnystrace"``'),
+    (diagonal, ', ``"xdiag"``, ``"xnystrace"``'),
     (frobenius_norm, ""),
 ):
     if _f.__doc__ is not None:  # None under python -OO

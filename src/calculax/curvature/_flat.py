@@ -2,8 +2,9 @@
 
 A :class:`Flat` holds only static data (tree structure, leaf shapes and dtypes), so it
 is hashable and an operator built on it does not recompile when rebuilt from the same
-function and the same shapes. The flat vector has ``jnp.result_type`` of the leaves;
-:meth:`Flat.unravel` casts each leaf back to its own dtype.
+function and the same shapes. The flat vector has ``jnp.result_type`` of the leaves,
+promoted to at least float32 (float16 and bfloat16 parameters are estimated in
+float32); :meth:`Flat.unravel` casts each leaf back to its own dtype.
 """
 
 from __future__ import annotations
@@ -37,10 +38,17 @@ class Flat(eqx.Module):
         for dtype in dtypes:
             if not jnp.issubdtype(dtype, jnp.floating):
                 raise TypeError(
-                    f"`{name}` has a leaf of dtype {dtype}; expected floating leaves "
-                    "(cast integer parameters to float, or close over them)."
+                    f"`{name}` has a leaf of dtype {dtype}; expected real floating "
+                    "leaves (cast integer parameters to float, or close over them; "
+                    "complex parameters are not supported)."
                 )
-        return cls(treedef, tuple(tuple(np.shape(x)) for x in leaves), dtypes)
+        flat = cls(treedef, tuple(tuple(np.shape(x)) for x in leaves), dtypes)
+        if flat.size == 0:
+            raise ValueError(
+                f"`{name}` has no elements (every leaf has size 0); expected at "
+                "least one parameter."
+            )
+        return flat
 
     @property
     def size(self) -> int:
@@ -48,7 +56,8 @@ class Flat(eqx.Module):
 
     @property
     def dtype(self) -> np.dtype:
-        return np.dtype(jnp.result_type(*self.dtypes))
+        """The flat vectors' dtype: the leaves' common type, at least float32."""
+        return np.dtype(jnp.promote_types(jnp.result_type(*self.dtypes), jnp.float32))
 
     def check(self, tree, name: str) -> None:
         """``ValueError`` naming ``name`` if ``tree`` does not match this structure."""
@@ -64,6 +73,16 @@ class Flat(eqx.Module):
                 f"`{name}` has leaf shapes {shapes}, but the operator acts on "
                 f"{self.shapes}."
             )
+        for leaf in leaves:
+            dtype = jnp.result_type(leaf)
+            if not (
+                jnp.issubdtype(dtype, jnp.floating)
+                or jnp.issubdtype(dtype, jnp.integer)
+            ):
+                raise TypeError(
+                    f"`{name}` has a leaf of dtype {dtype}; expected real numbers "
+                    "(complex and boolean vectors are not supported)."
+                )
 
     def ravel(self, tree, name: str = "vector") -> jax.Array:
         self.check(tree, name)

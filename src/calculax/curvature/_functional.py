@@ -15,6 +15,7 @@ With :math:`Q` empty (:math:`g' = g`) these are Hutchinson's estimators; with
 from __future__ import annotations
 
 import abc
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -25,6 +26,8 @@ __all__ = ["AbstractFunctional", "Diagonal", "FrobeniusSquared", "Trace"]
 
 class AbstractFunctional(eqx.Module):
     """A linear-in-samples quantity of an operator; see the module docstring."""
+
+    name: ClassVar[str]
 
     @abc.abstractmethod
     def sample(self, g: jax.Array, gp: jax.Array, y: jax.Array) -> jax.Array:
@@ -40,6 +43,8 @@ class AbstractFunctional(eqx.Module):
 
 
 class Trace(AbstractFunctional):
+    name: ClassVar[str] = "trace"
+
     def sample(self, g, gp, y):
         return jnp.sum(gp * y, axis=0)
 
@@ -52,6 +57,8 @@ class Trace(AbstractFunctional):
 
 
 class Diagonal(AbstractFunctional):
+    name: ClassVar[str] = "diagonal"
+
     def sample(self, g, gp, y):
         return g * y
 
@@ -64,6 +71,8 @@ class Diagonal(AbstractFunctional):
 
 
 class FrobeniusSquared(AbstractFunctional):
+    name: ClassVar[str] = "frobenius2"
+
     def sample(self, g, gp, y):
         return jnp.sum(y * y, axis=0)
 

@@ -16,11 +16,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.validate import callable_, positive_float
+from ..derivatives import hvp
+from ._checks import describe
 from ._flat import Flat
-from ._operator import AbstractOperator
+from ._operator import AbstractOperator, trace_call
 
 __all__ = [
+    "FisherOperator",
     "GaussNewtonOperator",
+    "fisher_operator",
     "HessianOperator",
     "FiniteDifferenceHessian",
     "gauss_newton_operator",
@@ -29,29 +34,46 @@ __all__ = [
 ]
 
 
-def _stack(batches: Iterable | None):
+def _stack(batches: Iterable | None, where: str):
     """Stack an iterable of argument tuples along a new leading axis (or ``None``)."""
     if batches is None:
         return None
-    items = [b if isinstance(b, tuple) else (b,) for b in batches]
+    if isinstance(batches, jax.Array | np.ndarray | str | dict):
+        raise TypeError(
+            f"{where}: `batches` must be an iterable (list, generator) of argument "
+            f"tuples, one per batch; got {describe(batches)}. For one batch pass its "
+            "arguments after `params` instead."
+        )
+    try:
+        items = [b if isinstance(b, tuple) else (b,) for b in batches]
+    except TypeError:
+        raise TypeError(
+            f"{where}: `batches` must be an iterable of argument tuples, one per "
+            f"batch; got {describe(batches)}."
+        ) from None
     if not items:
-        raise ValueError("`batches` is empty; pass at least one batch of arguments.")
+        raise ValueError(
+            f"{where}: `batches` is empty; pass at least one batch of arguments."
+        )
     structure = jax.tree_util.tree_structure(items[0])
     for i, item in enumerate(items):
         # jaxlib ships no stub for PyTreeDef, so mypy cannot type its `!=`.
         if jax.tree_util.tree_structure(item) != structure:  # type: ignore[operator]
             raise ValueError(
-                f"`batches` item {i} has structure {jax.tree_util.tree_structure(item)}"
-                f", item 0 has {structure}; every batch must have the same structure "
-                "and shapes (drop or pad a ragged last batch)."
+                f"{where}: `batches` item {i} has structure "
+                f"{jax.tree_util.tree_structure(item)}, item 0 has {structure}; every "
+                "batch must have the same structure and shapes (drop or pad a ragged "
+                "last batch)."
             )
-    try:
-        return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *items)
-    except (ValueError, TypeError) as error:
-        raise ValueError(
-            "`batches` items have different shapes; every batch must have the same "
-            f"shapes (drop or pad a ragged last batch): {error}"
-        ) from None
+    shapes = [jax.tree_util.tree_map(np.shape, item) for item in items]
+    for i, shape in enumerate(shapes):
+        if shape != shapes[0]:
+            raise ValueError(
+                f"{where}: `batches` item {i} has shapes {shape}, item 0 has "
+                f"{shapes[0]}; every batch must have the same shapes (drop or pad a "
+                "ragged last batch)."
+            )
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *items)
 
 
 def _batch_mean(fn: Callable, v, args, batches):
@@ -68,21 +90,41 @@ def _batch_mean(fn: Callable, v, args, batches):
     return total / count
 
 
-def _check_scalar(f: Callable, params, args, batches, name: str) -> None:
+def _working(tree):
+    """``tree`` with float16/bfloat16 leaves cast to float32."""
+    return jax.tree_util.tree_map(
+        lambda x: jnp.asarray(x, jnp.promote_types(jnp.result_type(x), jnp.float32)),
+        tree,
+    )
+
+
+def _cast_like(tree, like):
+    return jax.tree_util.tree_map(
+        lambda x, y: jnp.asarray(x, jnp.result_type(y)), tree, like
+    )
+
+
+def _check_scalar(f: Callable, params, args, batches, name: str, where: str):
     extra = () if batches is None else jax.tree_util.tree_map(lambda x: x[0], batches)
-    out = jax.eval_shape(f, params, *args, *extra)
+    out = trace_call(f, (params, *args, *extra), where, name)
     if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()):
         raise ValueError(
-            f"`{name}` must return a scalar; it returned {out}. Reduce the loss over "
-            "the batch (e.g. `jnp.mean`) before taking curvature."
+            f"{where}: `{name}` must return a scalar; it returned {out}. Reduce the "
+            "loss over the batch (e.g. `jnp.mean`) before taking curvature."
+        )
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise TypeError(
+            f"{where}: `{name}` must return a real floating scalar; it returned "
+            f"dtype {out.dtype}."
         )
 
 
 class HessianOperator(AbstractOperator):
     r"""The Hessian :math:`\nabla^2 f(\theta)` of a scalar loss, matrix-free.
 
-    ``matvec`` is forward-over-reverse, :math:`v \mapsto \partial_t \nabla
-    f(\theta + t v)|_{t=0}` (``jvp`` of ``grad``): about 2-3 gradients' time.
+    ``matvec`` is :func:`calculax.derivatives.hvp` (forward over reverse,
+    :math:`v \mapsto \partial_t \nabla f(\theta + t v)|_{t=0}`): about 2-3
+    gradients' time.
     """
 
     f: Callable
@@ -91,15 +133,24 @@ class HessianOperator(AbstractOperator):
     batches: object
     flat: Flat
 
-    def flat_matvec(self, v):
-        params = self.params
+    def tags(self) -> frozenset:
+        return frozenset({"symmetric"})
 
-        def hvp(tangent, *args):
-            grad = jax.grad(lambda p: self.f(p, *args))
-            return self.flat.ravel(jax.jvp(grad, (params,), (tangent,))[1])
+    def flat_matvec(self, v):
+        # float16/bfloat16 leaves are differentiated through a float32 copy (the
+        # round trip to their own dtype is exact, and the cast's derivative is 1),
+        # so that the product is accumulated in float32.
+        working = _working(self.params)
+
+        def product(tangent, *args):
+            def loss(p):
+                return self.f(_cast_like(p, self.params), *args)
+
+            hv = hvp(loss, working, _cast_like(tangent, working))
+            return self.flat.ravel(hv)
 
         return _batch_mean(
-            lambda v, *a: hvp(self.flat.unravel(v), *a), v, self.args, self.batches
+            lambda v, *a: product(self.flat.unravel(v), *a), v, self.args, self.batches
         )
 
 
@@ -135,9 +186,11 @@ def hessian_operator(
         >>> op.matvec({"a": jnp.array([1.0, 0.0]), "b": jnp.float32(1.0)})
         {'a': Array([6., 0.], dtype=float32), 'b': Array(2., dtype=float32)}
     """
+    where = "hessian_operator"
+    callable_(where, "f", f)
     flat = Flat.of(params, "params")
-    stacked = _stack(batches)
-    _check_scalar(f, params, args, stacked, "f")
+    stacked = _stack(batches, where)
+    _check_scalar(f, params, args, stacked, "f(params, *args)", where)
     return HessianOperator(
         f=f, params=params, args=tuple(args), batches=stacked, flat=flat
     )
@@ -153,6 +206,9 @@ class GaussNewtonOperator(AbstractOperator):
     data: tuple
     batches: object
     flat: Flat
+
+    def tags(self) -> frozenset:
+        return frozenset({"symmetric", "psd"})
 
     def flat_matvec(self, v):
         params = self.params
@@ -183,8 +239,13 @@ def gauss_newton_operator(
     .. math:: G v = J^\top \big(\nabla_z^2 \ell(z, y)\big) J v,\qquad
         z = m(\theta, x),\; J = \partial z / \partial \theta
 
-    ``J v`` by ``jvp``, the loss Hessian by ``jvp`` of ``grad``, ``J^T`` by ``vjp``.
-    Positive semi-definite when the loss is convex in ``z``.
+    ``J v`` by ``jvp``, the loss Hessian by ``jvp`` of ``grad``, ``J^T`` by ``vjp``:
+    about the cost of one Hessian-vector product. Positive semi-definite when the
+    loss is convex in ``z``. For softmax cross-entropy on logits (and any negative
+    log-likelihood of an exponential family in its natural parameter) it is the
+    Fisher information matrix of the model's predictive distribution; the
+    *empirical* Fisher (outer products of per-example gradients) is
+    :func:`fisher_operator`.
 
     Args:
         model: ``model(params, x)`` -> outputs (any pytree).
@@ -209,16 +270,26 @@ def gauss_newton_operator(
         >>> op.matvec(jnp.array([1.0, 0.0]))  # x.T @ x @ v
         Array([2., 1.], dtype=float32)
     """
+    where = "gauss_newton_operator"
+    callable_(where, "model", model)
+    callable_(where, "loss", loss)
     flat = Flat.of(params, "params")
-    stacked = _stack(batches)
+    stacked = _stack(batches, where)
     if stacked is None and (x is None or y is None):
-        raise ValueError("pass one batch as `x, y`, or an iterable `batches=`.")
+        raise ValueError(
+            f"{where}: pass one batch as `x, y`, or an iterable `batches=` of "
+            "`(x, y)` pairs."
+        )
+    if stacked is not None and (x is not None or y is not None):
+        raise ValueError(
+            f"{where}: pass either one batch as `x, y` or `batches=`, not both."
+        )
     data = () if stacked is not None else (x, y)
 
     def composed(p, x, y):
         return loss(model(p, x), y)
 
-    _check_scalar(composed, params, data, stacked, "loss(model(params, x), y)")
+    _check_scalar(composed, params, data, stacked, "loss(model(params, x), y)", where)
     return GaussNewtonOperator(
         model=model, loss=loss, params=params, data=data, batches=stacked, flat=flat
     )
@@ -264,9 +335,10 @@ def finite_difference_hessian_operator(
     The step balances the :math:`O(h^2)` truncation error against the
     :math:`O(\epsilon/h)` rounding error of the difference (Nocedal & Wright,
     *Numerical Optimization*, 2nd ed., §8.1), with the step measured in units of the
-    parameters' size along ``v``; relative error :math:`\sim\epsilon^{2/3}`. Unlike
-    the seed's element-wise recipe, the whole gradient is differenced along one
-    direction ``v``, which is exactly a Hessian-vector product. Use it only where
+    parameters' size along ``v``; relative error :math:`\sim\epsilon^{2/3}`. The
+    whole gradient is differenced along one direction ``v``, which is exactly a
+    Hessian-vector product (differencing entry by entry and dividing by the probe
+    is not). Use it only where
     ``jvp`` of the gradient is unavailable: ``hessian_operator`` is exact.
 
     Args:
@@ -289,8 +361,100 @@ def finite_difference_hessian_operator(
         >>> jnp.round(op.matvec(jnp.array([1.0, 0.0])), 4)  # 6 p v, error ~eps**(2/3)
         Array([6., 0.], dtype=float32)
     """
+    where = "finite_difference_hessian_operator"
+    callable_(where, "gradient", gradient)
     flat = Flat.of(params, "params")
-    flat.check(jax.eval_shape(gradient, params, *args), "gradient(params)")
+    flat.check(
+        trace_call(gradient, (params, *args), where, "gradient(params, *args)"),
+        "gradient(params)",
+    )
+    if step is not None:
+        step = positive_float(where, "step", step)
     return FiniteDifferenceHessian(
         gradient=gradient, params=params, args=tuple(args), step=step, flat=flat
+    )
+
+
+class FisherOperator(AbstractOperator):
+    r"""The empirical Fisher :math:`\frac1N\sum_i \nabla\ell_i \nabla\ell_i^\top`."""
+
+    losses: Callable
+    params: object
+    args: tuple
+    batches: object
+    flat: Flat
+
+    def tags(self) -> frozenset:
+        return frozenset({"symmetric", "psd"})
+
+    def flat_matvec(self, v):
+        params = self.params
+
+        def product(v, *args):
+            def per_example(p):
+                return self.losses(p, *args)
+
+            _, jv = jax.jvp(per_example, (params,), (self.flat.unravel(v),))
+            _, pullback = jax.vjp(per_example, params)
+            return self.flat.ravel(pullback(jv / jv.shape[0])[0])
+
+        return _batch_mean(product, v, self.args, self.batches)
+
+
+def fisher_operator(
+    losses: Callable, params, *args, batches: Iterable | None = None
+) -> FisherOperator:
+    r"""The empirical Fisher matrix of per-example losses, matrix-free.
+
+    .. math:: F v = \frac1N \sum_{i=1}^N \nabla\ell_i(\theta)\,
+        \big(\nabla\ell_i(\theta)^\top v\big) = \frac1N J^\top (J v),
+        \qquad J = \partial(\ell_1, \dots, \ell_N)/\partial\theta
+
+    ``J v`` by ``jvp`` of the vector of per-example losses, ``J^T u`` by ``vjp``:
+    about two gradients' cost, no per-example gradients stored. Positive
+    semi-definite. With ``batches``, the mean of the per-batch matrices. (The
+    Fisher of the model's predictive distribution, for softmax cross-entropy, is
+    the Gauss-Newton matrix: :func:`gauss_newton_operator`.)
+
+    Args:
+        losses: ``losses(params, *args, *batch)`` -> per-example losses, shape
+            ``(N,)``.
+        params: pytree of floating arrays.
+        *args: further fixed arguments.
+        batches: optional iterable of data batches, all of the same shapes.
+
+    Returns:
+        A :class:`FisherOperator` on pytrees shaped like ``params``.
+
+    Raises:
+        TypeError: ``losses`` not callable; ``params`` with non-floating leaves.
+        ValueError: ``losses`` does not return a vector; ragged ``batches``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from calculax.curvature import fisher_operator
+        >>> x = jnp.array([[1.0, 0.0], [1.0, 2.0]])
+        >>> losses = lambda w, x: (x @ w - 1.0) ** 2  # gradients 2 r_i x_i
+        >>> op = fisher_operator(losses, jnp.zeros(2), x)
+        >>> op.matvec(jnp.array([1.0, 0.0]))  # (4/2) sum_i x_i x_i^T e_1
+        Array([4., 4.], dtype=float32)
+    """
+    where = "fisher_operator"
+    callable_(where, "losses", losses)
+    flat = Flat.of(params, "params")
+    stacked = _stack(batches, where)
+    extra = () if stacked is None else jax.tree_util.tree_map(lambda x: x[0], stacked)
+    out = trace_call(losses, (params, *args, *extra), where, "losses(params, *args)")
+    if not (isinstance(out, jax.ShapeDtypeStruct) and out.ndim == 1 and out.size):
+        raise ValueError(
+            f"{where}: `losses` must return the per-example losses, a vector of "
+            f"shape (N,) with N >= 1; it returned {out}."
+        )
+    if not jnp.issubdtype(out.dtype, jnp.floating):
+        raise TypeError(
+            f"{where}: `losses` must return real floating values; got dtype "
+            f"{out.dtype}."
+        )
+    return FisherOperator(
+        losses=losses, params=params, args=tuple(args), batches=stacked, flat=flat
     )

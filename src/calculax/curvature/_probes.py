@@ -10,7 +10,6 @@ floating-point sums in later reductions). Memory per probe: one matvec (see
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,7 +17,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ._operator import AbstractOperator
 
-__all__ = ["apply", "check_finite", "probe_mesh", "rademacher"]
+__all__ = ["apply", "probe_mesh", "rademacher"]
 
 AXIS = "probes"
 
@@ -32,12 +31,30 @@ def probe_mesh(devices=None) -> Mesh:
     ``jax.config.update("jax_cpu_collectives_implementation", "gloo")``). Each
     process then makes the same estimator call and gets the same result.
 
+    Raises:
+        TypeError: ``devices`` is not a sequence of JAX devices.
+        ValueError: ``devices`` is empty.
+
     Example:
         >>> from calculax.curvature import probe_mesh
         >>> probe_mesh().axis_names
         ('probes',)
     """
-    devices = jax.devices() if devices is None else list(devices)
+    try:
+        devices = jax.devices() if devices is None else list(devices)
+    except TypeError:
+        raise TypeError(
+            "probe_mesh: `devices` must be a sequence of JAX devices (e.g. "
+            f"`jax.devices()`); got {type(devices).__name__}."
+        ) from None
+    if not devices:
+        raise ValueError("probe_mesh: `devices` is empty; pass at least one device.")
+    for device in devices:
+        if not isinstance(device, jax.Device):
+            raise TypeError(
+                "probe_mesh: `devices` must be JAX devices (e.g. `jax.devices()`); "
+                f"got {type(device).__name__}."
+            )
     return Mesh(np.asarray(devices), (AXIS,))
 
 
@@ -45,11 +62,6 @@ def _shard(columns: jax.Array, mesh: Mesh | None) -> jax.Array:
     """Pad ``columns`` to a multiple of the device count; split them over ``mesh``."""
     if mesh is None or mesh.size == 1:
         return columns
-    if AXIS not in mesh.axis_names:
-        raise ValueError(
-            f"`mesh` must have an axis named {AXIS!r} (use `probe_mesh()`); got "
-            f"axes {mesh.axis_names}."
-        )
     pad = -columns.shape[1] % mesh.shape[AXIS]
     columns = jnp.pad(columns, ((0, 0), (0, pad)))
     spec = NamedSharding(mesh, PartitionSpec(None, AXIS))
@@ -57,23 +69,35 @@ def _shard(columns: jax.Array, mesh: Mesh | None) -> jax.Array:
 
 
 def apply(operator: AbstractOperator, columns: jax.Array, mesh: Mesh | None):
-    """``A @ columns``, checked by :func:`check_finite`."""
+    """``A @ columns`` (non-finite products propagate; the result's status flags
+    them)."""
     k = columns.shape[1]
-    return check_finite(operator.matmat(_shard(columns, mesh))[:, :k], columns)
-
-
-def check_finite(out: jax.Array, inputs: jax.Array) -> jax.Array:
-    """``out``; an error (under ``jit`` too) if it is not finite but ``inputs`` is."""
-    bad = jnp.any(~jnp.isfinite(out)) & jnp.all(jnp.isfinite(inputs))
-    return eqx.error_if(
-        out,
-        bad,
-        "the operator's matvec returned nan or inf for a finite probe vector; check "
-        "the loss and parameters for nan/inf (e.g. `jax.debug_nans`) before "
-        "estimating curvature.",
-    )
+    return operator.matmat(_shard(columns, mesh))[:, :k]
 
 
 def rademacher(key, n: int, k: int, dtype) -> jax.Array:
     """``(n, k)`` independent random signs."""
     return jax.random.rademacher(key, (n, k), dtype=dtype)
+
+
+def two_stages(operator: AbstractOperator, first: jax.Array, plan, mesh):
+    """``y1 = A first``, ``(second, aux) = plan(y1)``, ``y2 = A second``.
+
+    Both products go through one call site of the operator (a two-step
+    ``lax.scan``), so that a large model's Hessian-vector product is compiled
+    once, not twice (compilation dominates a first call). ``first`` and
+    ``second`` have the same shape; ``plan`` runs once (in the first step).
+    Returns ``(y1, y2, aux)``.
+    """
+    y_shape = jax.eval_shape(lambda b: apply(operator, b, mesh), first)
+    aux_shape = jax.eval_shape(lambda y: plan(y)[1], y_shape)
+    zeros = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), aux_shape)
+
+    def step(carry, stage):
+        block, aux = carry
+        out = apply(operator, block, mesh)
+        block, aux = jax.lax.cond(stage == 0, plan, lambda y: (block, aux), out)
+        return (block, aux), out
+
+    (_, aux), outs = jax.lax.scan(step, (first, zeros), jnp.arange(2))
+    return outs[0], outs[1], aux

@@ -5,6 +5,7 @@ from ._method import Auto as Auto
 from ._method import Hutchinson as Hutchinson
 from ._method import HutchPlusPlus as HutchPlusPlus
 from ._method import XDiag as XDiag
+from ._method import XNysTrace as XNysTrace
 from ._method import XTrace as XTrace
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "HutchPlusPlus",
     "Hutchinson",
     "XDiag",
+    "XNysTrace",
     "XTrace",
 ]

@@ -6,4 +6,5 @@ from ._base import Exact as Exact
 from ._hutchinson import Hutchinson as Hutchinson
 from ._hutchpp import HutchPlusPlus as HutchPlusPlus
 from ._xdiag import XDiag as XDiag
+from ._xnystrace import XNysTrace as XNysTrace
 from ._xtrace import XTrace as XTrace

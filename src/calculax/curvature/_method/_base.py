@@ -14,14 +14,14 @@ from .._functional import AbstractFunctional
 from .._operator import AbstractOperator
 from .._probes import apply
 
-__all__ = ["AbstractMethod", "Exact", "Raw", "mean_and_stderr", "orthonormal"]
+__all__ = ["AbstractMethod", "Exact", "Raw", "mean_and_error", "orthonormal"]
 
 
 class Raw(eqx.Module):
     """A method's flat result: value, standard error, degrees of freedom, choice."""
 
     value: jax.Array
-    stderr: jax.Array
+    error: jax.Array
     dof: jax.Array
     choice: jax.Array | None = None
 
@@ -48,12 +48,12 @@ class AbstractMethod(eqx.Module):
         """The estimate; the operator is applied exactly ``num_matvecs`` times."""
 
 
-def mean_and_stderr(samples: jax.Array, dof_offset: int = 1):
+def mean_and_error(samples: jax.Array, dof_offset: int = 1):
     """Mean over the last axis and its standard error (sample std, ``ddof=1``)."""
     k = samples.shape[-1]
     mean = jnp.mean(samples, axis=-1)
-    stderr = jnp.std(samples, axis=-1, ddof=1) / jnp.sqrt(jnp.asarray(k, mean.dtype))
-    return mean, stderr, jnp.asarray(k - dof_offset)
+    error = jnp.std(samples, axis=-1, ddof=1) / jnp.sqrt(jnp.asarray(k, mean.dtype))
+    return mean, error, jnp.asarray(k - dof_offset)
 
 
 def orthonormal(y: jax.Array) -> jax.Array:

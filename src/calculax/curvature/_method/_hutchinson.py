@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from .._functional import Diagonal, FrobeniusSquared, Trace
 from .._probes import apply, rademacher
-from ._base import AbstractMethod, Raw, mean_and_stderr
+from ._base import AbstractMethod, Raw, mean_and_error
 
 __all__ = ["Hutchinson"]
 
@@ -30,4 +30,4 @@ class Hutchinson(AbstractMethod):
     def estimate(self, functional, operator, num_matvecs, key, mesh):
         g = rademacher(key, operator.size, num_matvecs, operator.dtype)
         samples = functional.sample(g, g, apply(operator, g, mesh))
-        return Raw(*mean_and_stderr(samples))
+        return Raw(*mean_and_error(samples))

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 
 from .._functional import Diagonal, FrobeniusSquared, Trace
 from .._probes import apply, rademacher
-from ._base import AbstractMethod, Raw, mean_and_stderr, orthonormal
+from ._base import AbstractMethod, Raw, mean_and_error, orthonormal
 
 __all__ = ["HutchPlusPlus", "deflated"]
 
@@ -23,8 +23,8 @@ def deflated(functional, operator, q, g, mesh):
     w = apply(operator, jnp.concatenate([q, gp], axis=1), mesh)
     s = q.shape[1]
     exact = functional.exact(q, w[:, :s])
-    mean, stderr, dof = mean_and_stderr(functional.sample(g, gp, w[:, s:]))
-    return exact + mean, stderr, dof
+    mean, error, dof = mean_and_error(functional.sample(g, gp, w[:, s:]))
+    return exact + mean, error, dof
 
 
 class HutchPlusPlus(AbstractMethod):
