@@ -17,7 +17,7 @@ import pytest
 import scipy.stats
 from jax.scipy.stats import beta, cauchy, gamma, logistic, norm, t
 
-from calculax.entropy import cross_entropy, entropy, kl_divergence
+from calculax.information import cross_entropy, entropy, kl_divergence
 from calculax.integrate import STATUS
 
 from . import entropy_references as refs

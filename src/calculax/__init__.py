@@ -12,9 +12,10 @@ range, and the calculus built on them:
 - ``calculax.curvature``: Hessian trace, diagonal, norms, eigenvalues and spectral
   density, matrix-free, with error bars.
 - ``entropy(dist)``, ``kl_divergence``, ``cross_entropy``, ``entropy_from_samples``:
-  differential entropy (the attribute ``calculax.entropy`` is the function; the
-  subpackage's other names import as ``from calculax.entropy import ...``);
-  ``calculax.integrate.quad``: quadrature over finite and infinite intervals.
+  differential entropy and divergences (``calculax.information`` holds them and the
+  rest: ``family_entropy``, ``EntropyResult``, ...);
+  ``calculax.integrate``: ``quad`` over finite and infinite intervals and
+  ``expectation`` under a log-density.
 - ``calculax.ode``: ``solve_ivp`` with events that find every crossing.
 """
 
@@ -23,7 +24,7 @@ from importlib import metadata as _metadata
 from . import audit as audit
 from . import curvature as curvature
 from . import derivatives as derivatives
-from . import entropy as _entropy_subpackage  # noqa: F401 (its function wins below)
+from . import information as information
 from . import integrate as integrate
 from . import numpy as numpy
 from . import ode as ode
@@ -40,10 +41,10 @@ from .derivatives import mixed as mixed
 from .derivatives import mixed_hvp as mixed_hvp
 from .derivatives import stabilize as stabilize
 from .derivatives import vhp as vhp
-from .entropy import cross_entropy as cross_entropy
-from .entropy import entropy as entropy
-from .entropy import entropy_from_samples as entropy_from_samples
-from .entropy import kl_divergence as kl_divergence
+from .information import cross_entropy as cross_entropy
+from .information import entropy as entropy
+from .information import entropy_from_samples as entropy_from_samples
+from .information import kl_divergence as kl_divergence
 from .ode import solve_ivp as solve_ivp
 
 try:
@@ -66,6 +67,7 @@ __all__ = [
     "explain",
     "hessian",
     "hvp",
+    "information",
     "integrate",
     "jacobian",
     "kl_divergence",
