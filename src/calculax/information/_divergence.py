@@ -41,7 +41,7 @@ from .._core.results import RESULTS, finish
 from .._core.validate import boolean, is_traced, support_pair
 from ._adapters import adapt
 from ._arguments import density_arguments
-from ._entropy import closed, entropy
+from ._entropy import apply_mass_check, closed, entropy
 from ._families._special import log_beta
 from ._numerical import density_integrals
 from ._result import EntropyResult, status_where
@@ -212,7 +212,7 @@ def _q_normalised(logq, q_support, args, what):
     result, check = density_integrals(
         logq, q_support, None, args=args, modes=None, scale=None, where=f"{what} (q)"
     )
-    return check is None and result.ok
+    return check is None or check.kind == "inexact"
 
 
 def _numerical(p, q, support, q_support, args, modes, scale, what, cross):
@@ -239,8 +239,8 @@ def _numerical(p, q, support, q_support, args, modes, scale, what, cross):
     )
     value, error = result.value[0], result.error[0]
     outside = result.value[1]
-    status = result.status
-    if check is not None or not q_ok:
+    status, error = apply_mass_check(check, value, error, result.status)
+    if not q_ok:
         status, error = RESULTS.mass_not_found, jnp.full_like(error, jnp.inf)
     # q = 0 where p has mass (sampled): +inf exactly.
     off_support = outside > 0

@@ -21,11 +21,18 @@ from ._multivariate import (
     wishart_entropy,
 )
 from ._multivariate_numerical import multivariate_entropy
-from ._numerical import density_integrals, tolerances
+from ._numerical import density_integrals, tolerances, widening
 from ._result import EntropyResult, status_where
 from ._scipy import callback_logpdf, is_scipy, scipy_parts, supported_message
 
-__all__ = ["entropy", "closed", "rebase", "checked_base", "negative_log"]
+__all__ = [
+    "entropy",
+    "closed",
+    "rebase",
+    "checked_base",
+    "negative_log",
+    "apply_mass_check",
+]
 
 # A closed form is checked against mpmath to 4096 ulp (tests/test_entropy_*).
 _CLOSED_ULPS = 4096
@@ -105,6 +112,22 @@ def _adapted(found: Adapted, support, modes, scale) -> EntropyResult:
     return EntropyResult(result.value, result.error, result.status, method)
 
 
+def apply_mass_check(check, value, error, status):
+    """The status and error once the mass verification is taken into account."""
+    if check is None:
+        return status, error
+    if check.kind == "not_found":
+        return RESULTS.mass_not_found, jnp.full_like(error, jnp.inf)
+    error = error + widening(value, check.deviation)
+    dtype = jnp.result_type(error)
+    rtol, atol = tolerances(dtype)
+    over = jnp.any(error > jnp.maximum(atol, rtol * jnp.abs(value)))
+    status = status_where(
+        over & (status == RESULTS.successful), RESULTS.tolerance_not_met, status
+    )
+    return status, error
+
+
 def logdensity_entropy(logp, support, *, args, modes, scale) -> EntropyResult:
     r""":math:`-\int p\log p` of a 1-D log-density, its mass verified (see
     :mod:`._numerical`)."""
@@ -118,9 +141,8 @@ def logdensity_entropy(logp, support, *, args, modes, scale) -> EntropyResult:
         where="entropy",
     )
     value, error, status = result.value, result.error, result.status
-    if check is not None:
-        status, error = RESULTS.mass_not_found, jnp.full_like(error, jnp.inf)
-    elif is_traced(result.mass):
+    status, error = apply_mass_check(check, value, error, status)
+    if check is None and is_traced(result.mass):
         dtype = jnp.result_type(result.mass)
         _, atol = tolerances(dtype)
         off = jnp.abs(result.mass - 1) > 4 * result.mass_error + 64 * float(

@@ -70,8 +70,14 @@ def adaptive(
     capacity: int,
     batch: int,
     n_pieces: int,
+    conditioning=None,
 ) -> Outcome:
-    """Integrate ``exp(ell) * phi`` over the union of ``[lo_i, hi_i]`` (see module)."""
+    """Integrate ``exp(ell) * phi`` over the union of ``[lo_i, hi_i]`` (see module).
+
+    ``conditioning`` (per piece): the relative accuracy the abscissae allow there
+    (:func:`._solve._conditioning`); part of the floor below which no tolerance
+    is asked.
+    """
     xp = be.xp
     n0 = lo.shape[0]
     dtype = lo.dtype
@@ -91,10 +97,15 @@ def adaptive(
     nan, inf = xp.any(first.nan), xp.any(first.inf)
     zero = xp.all(first.zero)
 
-    def totals(val, err, flo):
+    cond = xp.zeros((n_pieces,), dtype) if conditioning is None else conditioning
+
+    def totals(val, err, flo, k=None):
         value = xp.sum(val, axis=0)
-        # Below twice the summed rounding floors no tolerance can be met.
+        # Below twice the summed rounding floors no tolerance can be met, nor below
+        # what the rounding of the abscissae allows.
         floor = 2 * xp.sum(flo, axis=0)
+        if k is not None:
+            floor = floor + xp.sum(xp.abs(val) * cond[k][:, None], axis=0)
         tol = xp.maximum(tolerance(xp, value, rtol, atol, norm), floor)
         return value, xp.sum(err, axis=0), tol
 
@@ -104,12 +115,12 @@ def adaptive(
 
     def finished(state):
         a, b, k, val, err, flo, n, nan, inf, zero, stuck = state
-        _, total, tol = totals(val, err, flo)
+        _, total, tol = totals(val, err, flo, k)
         return xp.all(total <= tol) | nan | inf | stuck
 
     def body(state):
         a, b, k, val, err, flo, n, nan, inf, zero, _ = state
-        _, _, tol = totals(val, err, flo)
+        _, _, tol = totals(val, err, flo, k)
         priority = xp.max(err / tol, axis=1)
         live = xp.arange(capacity) < n
         can = splittable(a, b) & live & (priority > 0)
@@ -148,7 +159,7 @@ def adaptive(
     init = init[:-1] + (finished(init),)
     state = be.while_loop(lambda s: ~s[-1], body, init)
     a, b, k, val, err, flo, n, nan, inf, zero, _ = state
-    value, total, tol = totals(val, err, flo)
+    value, total, tol = totals(val, err, flo, k)
     met = xp.all(total <= tol)
     requested = tolerance(xp, value, rtol, atol, norm)
     roundoff = met & xp.any(total > requested)

@@ -55,19 +55,25 @@ def resolution(xp, x, dtype):
     return xp.maximum(4 * float(finfo.tiny), 4 * float(finfo.eps) * xp.abs(x))
 
 
-# At an end where the integrand may be singular (a support end, a forced cut, a
-# peak where the function is infinite) the rule stops at an offset of 2**20 ulp:
-# closer in, the rounding of x displaces the nodes by more than 1e-6 in t, which a
-# slowly decaying integrand (x**-0.99 at 1 - x = 1e-15) turns into noise the error
-# estimate cannot get below. The tail model (:mod:`._tails`) takes over there.
+# Every piece stops at an offset of 2**20 ulp from its finite ends: closer in, the
+# rounding of x displaces the nodes by more than 1e-6 in t, which a slowly
+# decaying integrand (x**-0.99 at 1 - x = 1e-15), or the flank of a peak, turns
+# into noise that the error estimate cannot get below. The tail model
+# (:mod:`._tails`, exact for a power law with two orders of analytic corrections)
+# integrates the rest.
 _SHARP = 2.0**20
 
 
-def end_cut(xp, x, sharp, dtype):
+def _far(dtype) -> float:
+    """How far out an infinite piece is integrated: ``e^(t_e/2 - 8)`` (``1e150``
+    in float64), where ``x * x`` divided by a small number still fits."""
+    return float(np.exp(edge(dtype) / 2 - 8))
+
+
+def end_cut(xp, x, dtype):
     """Offset from ``x`` at which the rule stops (see ``_SHARP``)."""
     finfo = np.finfo(dtype)
-    far = xp.maximum(4 * float(finfo.tiny), _SHARP * float(finfo.eps) * xp.abs(x))
-    return xp.where(sharp, far, resolution(xp, x, dtype))
+    return xp.maximum(4 * float(finfo.tiny), _SHARP * float(finfo.eps) * xp.abs(x))
 
 
 class Pieces(NamedTuple):
@@ -98,9 +104,9 @@ def x_of_t(xp, t, u, v, wu, wv):
     """
     right = xp.isposinf(v)
     left = xp.isneginf(u)
+    # Finite stand-ins for the infinite ends (only the finite branch reads them).
     fu = xp.where(left, v - 1, u)
-    fv = xp.where(right, fu + 1, v)
-    fv = xp.where(left, fu + 1, fv)
+    fv = xp.where(right, u + 1, v)
     width = fv - fu
     x_fin = xp.where(
         t < 0, fu + width * sigmoid(xp, t), fv - width * sigmoid(xp, -t)
@@ -146,18 +152,18 @@ def slope_parts(xp, x, u, v):
     return dx, dlog
 
 
-def _t_range(xp, u, v, wu, wv, su, sv, dtype):
+def _t_range(xp, u, v, wu, wv, dtype):
     """The ``t`` range of each piece where ``x(t)`` is representable and off the
     ends (empty, ``t_lo = t_hi``, for an empty piece)."""
     cap = edge(dtype)
-    big = float(np.exp(cap / 2))
+    big = _far(dtype)
     right = xp.isposinf(v)
     left = xp.isneginf(u)
     safe_u = xp.where(left, 0.0, u)
     safe_v = xp.where(right, 0.0, v)
     finite = ~(left | right)
     width = xp.where(finite & (v > u), v - u, 1.0)
-    res_u, res_v = end_cut(xp, safe_u, su, dtype), end_cut(xp, safe_v, sv, dtype)
+    res_u, res_v = end_cut(xp, safe_u, dtype), end_cut(xp, safe_v, dtype)
     lo_f = xp.log(res_u / width)
     hi_f = -xp.log(res_v / width)
     far_r = xp.maximum(big, 16 * xp.abs(safe_u))
@@ -203,14 +209,14 @@ def pieces(be, a, b, breaks, widths, sharp, width_a, width_b, dtype) -> Pieces:
     # A piece reaching an infinite end takes the width at its finite end, within
     # the range where x = u + w e^t reaches both the end's resolution and far out.
     cap = edge(dtype)
-    far = xp.maximum(float(np.exp(cap / 2)), 16 * xp.abs(xp.where(xp.isfinite(u), u, v)))
+    far = xp.maximum(_far(dtype), 16 * xp.abs(xp.where(xp.isfinite(u), u, v)))
     wu = xp.where(xp.isneginf(u), wv, wu)
     wv = xp.where(xp.isposinf(v), wu, wv)
     infinite = xp.isneginf(u) | xp.isposinf(v)
     low, high = far * float(np.exp(-cap)), far / 16
     wu = xp.where(infinite, xp.clip(wu, low, high), wu)
     wv = xp.where(infinite, xp.clip(wv, low, high), wv)
-    lo, hi = _t_range(xp, u, v, wu, wv, su, sv, dtype)
+    lo, hi = _t_range(xp, u, v, wu, wv, dtype)
     return Pieces(u, v, wu, wv, lo, hi, su, sv)
 
 

@@ -74,6 +74,42 @@ class RuleOut(NamedTuple):
     zero: Any  # (n,) every node exactly zero
 
 
+def _displaced(xp, t, t_real, ell, phi):
+    """Values at the nominal nodes ``t`` from those at the realised ``t_real``.
+
+    Near a finite end the rounding of ``x`` moves a node by up to ``1e-6`` in ``t``
+    (see :mod:`._maps`); left alone, that jitter is noise the Gauss-Kronrod
+    difference reads as error that no bisection removes. A first-order shift
+    along the slope of ``ell`` and ``phi``, from neighbouring nodes at their
+    realised positions, puts each value back at its node.
+    """
+    shift = t - t_real
+    moved = xp.any(shift != 0)
+
+    def slope(f):
+        df = xp.concatenate(
+            [f[:, 1:2] - f[:, 0:1], f[:, 2:] - f[:, :-2], f[:, -1:] - f[:, -2:-1]], 1
+        )
+        dt = xp.concatenate(
+            [
+                t_real[:, 1:2] - t_real[:, 0:1],
+                t_real[:, 2:] - t_real[:, :-2],
+                t_real[:, -1:] - t_real[:, -2:-1],
+            ],
+            1,
+        )
+        if f.ndim == 3:
+            dt = dt[..., None]
+        ok = (dt != 0) & xp.isfinite(df)
+        return xp.where(ok, df / xp.where(dt != 0, dt, 1.0), 0.0)
+
+    finite = xp.isfinite(ell)
+    ell_fixed = xp.where(finite, ell + slope(xp.where(finite, ell, 0.0)) * shift, ell)
+    phi_fixed = phi + slope(phi) * shift[..., None]
+    phi_fixed = xp.where(xp.isfinite(phi_fixed), phi_fixed, phi)
+    return xp.where(moved, ell_fixed, ell), xp.where(moved, phi_fixed, phi)
+
+
 def gauss_kronrod(xp, mapped: Callable, lo, hi, piece) -> RuleOut:
     """The rule on intervals ``[lo_i, hi_i]`` (shape ``(n,)``) of pieces ``piece_i``.
 
@@ -87,7 +123,8 @@ def gauss_kronrod(xp, mapped: Callable, lo, hi, piece) -> RuleOut:
     centre = 0.5 * (hi + lo)
     t = centre[:, None] + half[:, None] * xp.asarray(NODES, dtype)
     k = xp.broadcast_to(piece[:, None], t.shape)
-    ell, phi, _ = mapped(t, k)  # (n, 21), (n, 21, m)
+    ell, phi, t_real = mapped(t, k)  # (n, 21), (n, 21, m), (n, 21)
+    ell, phi = _displaced(xp, t, t_real, ell, phi)
     live = (half > 0)[:, None]
     ell = xp.where(live, ell, -xp.inf)
     finite_ell = xp.where(xp.isfinite(ell), ell, 0.0)

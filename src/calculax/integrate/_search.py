@@ -35,7 +35,7 @@ __all__ = ["Peaks", "find_peaks"]
 _ITERATIONS = 40
 _DECADES = 40
 _STEPS_X = 4.0 ** np.arange(-26, 7)  # step sizes relative to |x|
-_STEPS_W = 4.0 ** np.arange(-10, 21)  # and relative to the scale w
+_STEPS_W = 4.0 ** np.arange(-40, 21)  # and relative to the scale w
 _APPROACH = 4.0 ** -np.arange(1, 27)  # geometric approach to a finite end
 
 
@@ -113,33 +113,69 @@ def find_peaks(
         ok = xp.isfinite(g) & xp.isfinite(h)
         return xp.where(ok, g, 0.0), xp.where(ok, h, 0.0)
 
-    def candidates(x, g, h):
-        base = xp.concatenate(
-            [xp.abs(x)[:, None] * steps_x, scale * steps_w + 0 * x[:, None]], axis=1
+    def ray(x, v, points, distance, use):
+        """Best point before the first descent along a ray of sorted points, and
+        the distance of that first descent (a local ascent never crosses a valley:
+        a far jump to the global peak would lose every other mode)."""
+        values = xp.where(use[:, None], value(points), -xp.inf)
+        previous = xp.concatenate([v[:, None], values[:, :-1]], axis=1)
+        # (equal values, a step below the spacing of x or a plateau, do not stop it)
+        rising = xp.cumprod(values >= previous, axis=1).astype(bool)
+        masked = xp.where(rising, values, -xp.inf)
+        j = xp.argmax(masked, axis=1)
+        best_v = xp.take_along_axis(masked, j[:, None], axis=1)[:, 0]
+        best_x = xp.take_along_axis(points, j[:, None], axis=1)[:, 0]
+        # First sample that did not rise: how far the local rise may extend.
+        stop = xp.argmin(rising, axis=1)
+        reach = xp.where(
+            xp.all(rising, axis=1),
+            distance[:, -1],
+            xp.take_along_axis(distance, stop[:, None], axis=1)[:, 0],
         )
-        # Along the gradient where it is known; both ways where it is not (an
-        # integrand that underflows has a nan gradient in log space).
-        known = (g != 0)[:, None]
-        direction = xp.where(known, xp.sign(g)[:, None], 1.0)
-        up = x[:, None] + direction * base
-        down = xp.where(known, x[:, None], x[:, None] - base)
-        newton = xp.where(h < 0, x - g / xp.where(h < 0, h, -1.0), x)
-        to_a = xp.where(xp.isfinite(a), a + (x[:, None] - a) * approach, x[:, None])
-        to_b = xp.where(xp.isfinite(b), b - (b - x[:, None]) * approach, x[:, None])
-        return xp.concatenate(
-            [x[:, None], newton[:, None], up, down, to_a, to_b], axis=1
-        )
+        return best_x, best_v, reach
 
     def step(_, state):
         x, v, moved = state
         g, h = derivatives(x)
-        cand = candidates(x, g, h)  # (S, C)
-        values = value(cand)
-        values = xp.concatenate([v[:, None], values[:, 1:]], axis=1)
-        best = xp.argmax(values, axis=1)
-        new_x = xp.take_along_axis(cand, best[:, None], axis=1)[:, 0]
-        new_v = xp.take_along_axis(values, best[:, None], axis=1)[:, 0]
-        return new_x, new_v, new_x != x
+        known = g != 0
+        base = xp.sort(
+            xp.concatenate(
+                [xp.abs(x)[:, None] * steps_x, scale * steps_w + 0 * x[:, None]], axis=1
+            ),
+            axis=1,
+        )
+        # Where the gradient is unknown (an integrand that underflows has a nan
+        # gradient in log space), both ways.
+        go_up = ~known | (g > 0)
+        go_down = ~known | (g < 0)
+        best_x, best_v = x, v
+        reach_up = reach_down = xp.zeros_like(x)
+        rays = [
+            (x[:, None] + base, base, go_up, "up"),
+            (x[:, None] - base, base, go_down, "down"),
+        ]
+        to_a = a + (x[:, None] - a) * approach
+        to_b = b - (b - x[:, None]) * approach
+        rays.append((to_a, xp.abs(x[:, None] - to_a), go_down & xp.isfinite(a), "down"))
+        rays.append((to_b, xp.abs(to_b - x[:, None]), go_up & xp.isfinite(b), "up"))
+        for points, distance, use, side in rays:
+            rx, rv, reach = ray(x, v, points, distance, use)
+            better = rv > best_v
+            best_x = xp.where(better, rx, best_x)
+            best_v = xp.where(better, rv, best_v)
+            if side == "up":
+                reach_up = xp.maximum(reach_up, xp.where(use, reach, 0.0))
+            else:
+                reach_down = xp.maximum(reach_down, xp.where(use, reach, 0.0))
+        # The Newton point, where it stays inside the first rise of its side.
+        newton = xp.where(h < 0, x - g / xp.where(h < 0, h, -1.0), x)
+        step_len = newton - x
+        inside = xp.where(step_len > 0, step_len <= reach_up, -step_len <= reach_down)
+        nv = xp.where(inside & (h < 0), value(newton[:, None])[:, 0], -xp.inf)
+        better = nv > best_v
+        best_x = xp.where(better, newton, best_x)
+        best_v = xp.where(better, nv, best_v)
+        return best_x, best_v, best_x != x
 
     init = (starts, value(starts), xp.ones(starts.shape, bool))
     x, v, moved = be.fori_loop(_ITERATIONS, step, init)

@@ -216,6 +216,7 @@ def solve_once(
         capacity=options.capacity,
         batch=options.batch,
         n_pieces=n_pieces,
+        conditioning=_conditioning(xp, cut),
     )
     spans = cut.t_hi - cut.t_lo
     (slope_lo, slope_hi), (size_lo, size_hi) = _edge_slopes(

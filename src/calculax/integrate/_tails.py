@@ -59,79 +59,70 @@ def _weight(xp, m):
     return xp.where(m == -xp.inf, 0.0, xp.exp(xp.where(xp.isfinite(m), m, 0.0)))
 
 
-def _solve3(xp, rows, rhs):
-    """Cramer's rule for a batch of 3x3 systems: ``rows`` (P, 3, 3), ``rhs`` (P, 3, m)."""
-    r0, r1, r2 = rows[:, 0], rows[:, 1], rows[:, 2]
-
-    def cross(p, q):
-        return xp.stack(
-            [
-                p[:, 1] * q[:, 2] - p[:, 2] * q[:, 1],
-                p[:, 2] * q[:, 0] - p[:, 0] * q[:, 2],
-                p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0],
-            ],
-            axis=1,
-        )
-
-    # Inverse of a matrix with rows r0, r1, r2: columns are the cross products.
-    c12, c20, c01 = cross(r1, r2), cross(r2, r0), cross(r0, r1)
-    det = xp.sum(r0 * c12, axis=1)
-    safe = xp.where(det != 0, det, 1.0)
-    inverse = xp.stack([c12, c20, c01], axis=2) / safe[:, None, None]
-    return xp.einsum("pij,pjm->pim", inverse, rhs), det != 0
-
-
 def _model(xp, s, m, phi, edge_slope):
-    r"""Fit :math:`M = A - \lambda s + \mu E`, :math:`\varphi = c_0 + c_1 s + c_2 E`
-    (``E = exp(-(s - s_2))``) through three probes; return the part beyond
-    ``s = 0`` and the size of the correction :math:`\mu`.
+    r"""Fit :math:`M = A - \lambda s + \mu_1 E + \mu_2 E^2` and
+    :math:`\varphi = c_0 + c_1 s + c_2 E + c_3 E^2` (``E = exp(-(s - s_3))``: the
+    analytic corrections of a power law, in powers of the offset from the end)
+    through four probes; return the part beyond ``s = 0``, the size of the
+    correction, the rate and whether the fit is usable.
 
     Where ``edge_slope`` (:math:`dM/ds` at the edge, from JAX's derivative of the
     log-density) is finite, the rate is taken from it,
-    :math:`\lambda = -M'(0) - \mu`: a slowly decaying end (:math:`\lambda = 10^{-3}`)
-    then has its rate to rounding, where a difference quotient over a baseline
-    :math:`h` would carry :math:`\epsilon|M|/h`.
+    :math:`\lambda = -M'(0) - \mu_1 - 2\mu_2`: a slowly decaying end
+    (:math:`\lambda = 10^{-3}`) then has its rate to rounding, where a
+    difference quotient over a baseline :math:`h` would carry
+    :math:`\epsilon|M|/h`.
     """
-    e = xp.exp(-(s - s[:, 2:3]))
-    rows = xp.stack([xp.ones_like(s), -s, e], axis=2)  # (P, 3, 3)
-    rhs = xp.concatenate([m[:, :, None], phi], axis=2)  # (P, 3, 1 + m)
-    coef, ok = _solve3(xp, rows, rhs)
-    a, rate, mu_ = coef[:, 0, 0], coef[:, 1, 0], coef[:, 2, 0]
+    e = xp.exp(-(s - s[:, 3:4]))
+    rows = xp.stack([xp.ones_like(s), -s, e, e * e], axis=2)  # (P, 4, 4)
+    rhs = xp.concatenate([m[:, :, None], phi], axis=2)  # (P, 4, 1 + m)
+    ok = xp.all(xp.isfinite(rows), axis=(1, 2)) & xp.all(xp.isfinite(rhs), axis=(1, 2))
+    safe_rows = xp.where(ok[:, None, None], rows, xp.eye(4, dtype=rows.dtype))
+    safe_rhs = xp.where(ok[:, None, None], rhs, 0.0)
+    det = xp.linalg.det(safe_rows)
+    ok = ok & (det != 0)
+    safe_rows = xp.where(ok[:, None, None], safe_rows, xp.eye(4, dtype=rows.dtype))
+    coef = xp.linalg.solve(safe_rows, safe_rhs)
+    a, rate = coef[:, 0, 0], coef[:, 1, 0]
+    shift = xp.exp(s[:, 3])  # E(s) = shift * exp(-s)
+    mu1 = coef[:, 2, 0] * shift
+    mu2 = coef[:, 3, 0] * shift * shift
     exact = xp.isfinite(edge_slope)
-    rate = xp.where(exact, -edge_slope - mu_ * xp.exp(s[:, 2]), rate)
+    rate = xp.where(exact, -edge_slope - mu1 - 2 * mu2, rate)
     # (the basis has -s in its second column: phi's slope is minus that column)
-    c0, c1, c2 = coef[:, 0, 1:], -coef[:, 1, 1:], coef[:, 2, 1:]
-    shift = xp.exp(s[:, 2])  # E(s) = shift * exp(-s)
-    mu = mu_ * shift
+    c0, c1 = coef[:, 0, 1:], -coef[:, 1, 1:]
+    c2, c3 = coef[:, 2, 1:] * shift[:, None], coef[:, 3, 1:] * (shift * shift)[:, None]
     safe_rate = xp.where(rate > 0, rate, 1.0)
+    # exp(mu1 e^-s + mu2 e^-2s) = 1 + mu1 e^-s + (mu2 + mu1^2/2) e^-2s + O(e^-3s).
+    weights = [xp.ones_like(mu1), mu1, mu2 + mu1 * mu1 / 2]
     total = xp.zeros_like(c0)
-    factor = 1.0
-    for k in range(3):
+    for k, wk in enumerate(weights):
         lam = (safe_rate + k)[:, None]
-        term = c0 / lam + c1 / lam**2 + c2 * (shift / (safe_rate + k + 1))[:, None]
-        total = total + (mu**k)[:, None] / factor * term
-        factor *= k + 1
+        term = c0 / lam + c1 / lam**2
+        term = term + c2 / (lam + 1) + c3 / (lam + 2)
+        total = total + wk[:, None] * term
     value = _weight(xp, a)[:, None] * total
-    good = ok & (rate > 0) & (xp.abs(mu) <= 0.5) & xp.all(xp.isfinite(value), axis=1)
-    return value, xp.abs(mu), rate, good
+    size = xp.abs(mu1) + xp.sqrt(xp.abs(mu2))
+    good = ok & (rate > 0) & (size <= 0.5) & xp.all(xp.isfinite(value), axis=1)
+    return value, size, rate, good
 
 
 def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
     """Tail estimate and error: the model at each baseline, the best agreeing pair.
 
-    ``m`` (P, 1 + 2B), ``phi`` (P, 1 + 2B, m) and ``s`` (P, 1 + 2B, outward
+    ``m`` (P, 1 + 3B), ``phi`` (P, 1 + 3B, m) and ``s`` (P, 1 + 3B, outward
     position of each probe relative to the edge, from the realised ``t``): the
-    edge, then for each baseline the probes ``h`` and ``2h`` inside.
+    edge, then for each baseline the probes ``h``, ``2h`` and ``3h`` inside.
     """
-    n_base = (m.shape[1] - 1) // 2
+    n_base = (m.shape[1] - 1) // 3
     fits = []
     for j in range(n_base):
-        cols = [0, 1 + 2 * j, 2 + 2 * j]
+        cols = [0, 1 + 3 * j, 2 + 3 * j, 3 + 3 * j]
         value, mu, rate, good = _model(
             xp, s[:, cols], m[:, cols], phi[:, cols], edge_slope
         )
-        inside = -s[:, 2 + 2 * j] <= span * (1 + 1e-9)
-        h = xp.maximum(-s[:, 1 + 2 * j], 1e-300)
+        inside = -s[:, 3 + 3 * j] <= span * (1 + 1e-9)
+        h = xp.maximum(-s[:, 1 + 3 * j], 1e-300)
         # Rounding of the log-weights (magnitude ~|t| + |M|) in the rate, and the
         # first neglected term of the expansion in mu.
         safe_rate = xp.where(rate > 0, rate, 1.0)
@@ -140,7 +131,7 @@ def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
             1.5 * eps * slope_size / safe_rate,  # three roundings of size <= 1 ulp
             4 * eps * (xp.abs(t_edge) + xp.abs(m[:, 0]) + 1.0) / (h * safe_rate),
         )
-        spread = (noise + mu**3 / 6 + 8 * eps)[:, None] * xp.abs(value)
+        spread = (noise + mu**3 + 8 * eps)[:, None] * xp.abs(value)
         fits.append((value, spread, good & inside))
     best_value = xp.zeros_like(phi[:, 0])
     best_error = xp.full_like(phi[:, 0], xp.inf)
@@ -161,9 +152,9 @@ def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
     # whose probes the rounding of x kept apart.
     decays = xp.zeros(m.shape[:1], bool)
     for j in reversed(range(n_base)):
-        step = s[:, 0] - s[:, 1 + 2 * j]
-        usable = (step > 0) & (-s[:, 2 + 2 * j] <= span * (1 + 1e-9))
-        rising = (m[:, 1 + 2 * j] - m[:, 0]) > 0
+        step = s[:, 0] - s[:, 1 + 3 * j]
+        usable = (step > 0) & (-s[:, 3 + 3 * j] <= span * (1 + 1e-9))
+        rising = (m[:, 1 + 3 * j] - m[:, 0]) > 0
         decays = xp.where(usable, rising, decays)
     return best_value, best_error, decays
 
@@ -181,8 +172,8 @@ def tails(
     dtype = t_edge.dtype
     eps = float(np.finfo(dtype).eps)
     n = t_edge.shape[0]
-    hs = [xp.minimum(h, span / (4 * _BASELINES[-1] / h)) for h in _BASELINES]
-    inward = [t_edge - outward * k * h for h in hs for k in (1, 2)]
+    hs = [xp.minimum(h, span / (6 * _BASELINES[-1] / h)) for h in _BASELINES]
+    inward = [t_edge - outward * k * h for h in hs for k in (1, 2, 3)]
     ts = xp.stack([t_edge, *inward, t_edge / 2, t_edge / 4], axis=1)
     ks = xp.broadcast_to(xp.arange(n)[:, None], ts.shape)
     m, phi, t_real = mapped(ts, ks)
@@ -193,6 +184,12 @@ def tails(
     w0 = _weight(xp, m0)
     size0 = w0 * xp.max(xp.abs(phi[:, 0]), axis=1)
     vanished = size0 == 0
+    # The integrand is exactly 0 at the edge but not just inside: the function
+    # broke there (x * x overflowing), not the density. What lies beyond is not
+    # known: bound it by the inner probe's size times the remaining t range.
+    w1 = _weight(xp, m[:, 1])
+    size1 = w1 * xp.max(xp.abs(phi[:, 1]), axis=1)
+    broke = vanished & (size1 > 0)
 
     value, error, decays = _exponential(
         xp,
@@ -238,5 +235,7 @@ def tails(
     error = xp.where(use_exp, error, 0.0)
     lost = (~vanished & algebraic & ~alg_divergent)[:, None]
     error = xp.where(lost, alg_lost, error)
+    broke_bound = (w1 * (xp.abs(t_edge) + 1.0))[:, None] * xp.abs(phi[:, 1])
+    error = xp.where(broke[:, None], broke_bound, error)
     sign = xp.where(phi[:, 0] < 0, -1.0, 1.0).astype(dtype)
     return Tail(value, error, infinite, sign)
