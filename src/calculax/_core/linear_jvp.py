@@ -123,7 +123,13 @@ def linear_jvp(
     statics: list = []
 
     def arrays_only(*inputs):
-        dynamic, static = eqx.partition(fn(*inputs), eqx.is_array)
+        # Inside a custom rule JAX may hand fn scalar literals, and fn may return
+        # them: they are outputs like any array.
+        out = jax.tree.map(
+            lambda v: jnp.asarray(v) if is_float(v) and not eqx.is_array(v) else v,
+            fn(*inputs),
+        )
+        dynamic, static = eqx.partition(out, eqx.is_array)
         statics.append(static)
         return dynamic
 
@@ -150,7 +156,9 @@ def linear_jvp(
             is_float(leaf) and not isinstance(dot, SymbolicZero) and not fixed
             for leaf, dot, fixed in zip(leaves, dots, frozen)
         )
-        out = arrays_only(*primals)
+        # The primal through the wrapped function: under an outer derivative its
+        # inputs are tracers, and only this rule knows how to differentiate fn.
+        out = wrapped(*primals)
         if not any(select):
             return out, jax.tree.map(_zero_tangent, out)
         dtype = jnp.result_type(*(v for v, s in zip(leaves, select) if s))

@@ -1,17 +1,17 @@
-r"""Two ways to run one algorithm: traced JAX, or NumPy around a compiled integrand.
+r"""Where the algorithm runs: NumPy bookkeeping around the compiled integrand.
 
 Every step of an integral (the peak search, the adaptive bisection, the tails) is
-written once, against the small interface below. Under ``jit``, ``vmap`` or
-``grad`` (traced inputs) it runs on :data:`JAX`: ``jax.numpy`` arrays, ``lax``
-loops, one program. For a plain call with concrete inputs it runs on
-:func:`numpy_backend`: the bookkeeping in NumPy, and the user's function in one
-compiled, vectorised kernel called on fixed-size batches of points.
+written once, against the array namespace ``xp`` and the few operations below,
+and runs in NumPy; the user's function is evaluated by one compiled, vectorised
+kernel (:func:`jax.jit` of its ``vmap``, cached per function) on fixed-size
+batches of points. Under ``jit``/``vmap``/``grad`` the same host computation is
+reached through ``jax.pure_callback`` (:func:`._solve.solve`).
 
-Why two: XLA compiles a program of this size (search, bisection loop, tail models:
-a few hundred fused kernels) in 5 to 10 CPU-seconds, while the kernel of a
-typical log-density compiles in about 0.1 s; a one-off ``quad`` or ``entropy``
-call then costs about what importing JAX does. The numbers are the same up to
-the last-bit differences of NumPy's and XLA's ``exp``/``log``.
+Why: XLA compiles the whole algorithm as one program (search, bisection loop, tail
+models: several hundred fused kernels) in 5 to 100 CPU-seconds on a 2-core
+machine, depending on ``vmap``; the kernel of a typical log-density compiles in
+about 0.1 s, so a one-off ``quad`` or ``entropy`` call costs about what importing
+JAX does, and a call under ``jit`` compiles in about the same.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["JAX", "numpy_backend", "Backend", "sigmoid", "softplus"]
+__all__ = ["numpy_backend", "Backend", "sigmoid", "softplus"]
 
 CHUNK = 8192  # points per kernel call: one compiled shape per integrand
 
@@ -34,7 +34,6 @@ class Backend:
     """The operations the algorithm needs beyond the shared array namespace."""
 
     xp: Any
-    traced: bool
 
     def while_loop(self, cond, body, state):
         raise NotImplementedError
@@ -62,44 +61,6 @@ class Backend:
         """``(fn, fn', fn'')`` in ``x`` at every entry of ``x`` (1-D)."""
         raise NotImplementedError
 
-    def stop_gradient(self, x):
-        return x
-
-
-class _Jax(Backend):
-    xp = jnp
-    traced = True
-
-    def while_loop(self, cond, body, state):
-        return jax.lax.while_loop(cond, body, state)
-
-    def fori_loop(self, n, body, state):
-        return jax.lax.fori_loop(0, n, body, state)
-
-    def set_at(self, array, index, values):
-        return array.at[index].set(values, mode="drop")
-
-    def segment(self, op, data, ids, n):
-        fn = {
-            "sum": jax.ops.segment_sum,
-            "max": jax.ops.segment_max,
-            "min": jax.ops.segment_min,
-        }[op]
-        return fn(data, ids, n)
-
-    def first_true(self, mask, size, fill):
-        return jnp.nonzero(mask, size=size, fill_value=fill)[0]
-
-    def evaluate(self, fn, x, params):
-        flat = jnp.reshape(x, (-1,))
-        out = jax.vmap(fn, (0, None))(flat, params)
-        return jax.tree.map(lambda o: jnp.reshape(o, x.shape + o.shape[1:]), out)
-
-    def derivatives(self, fn, x, params):
-        return jax.vmap(lambda z: _value_slope_curvature(fn, z, params))(x)
-
-    def stop_gradient(self, x):
-        return jax.lax.stop_gradient(x)
 
 
 def _value_slope_curvature(fn, x, params):
@@ -109,8 +70,6 @@ def _value_slope_curvature(fn, x, params):
     (value, g), (_, h) = jax.jvp(slope, (x,), (jnp.ones_like(x),))
     return value, g, h
 
-
-JAX = _Jax()
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -125,7 +84,6 @@ def _derivative_kernel(fn, x, params):
 
 class _NumPy(Backend):
     xp = np
-    traced = False
 
     def __init__(self, dtype):
         self.dtype = np.dtype(dtype)

@@ -2,7 +2,6 @@ r"""``expectation``: integrals against a density given as a log-density."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,6 @@ from .._core.validate import (
     positive_float,
     positive_int,
 )
-from ._backend import JAX, Backend, numpy_backend
 from ._checks import (
     K_MAX,
     checked_points,
@@ -31,7 +29,7 @@ from ._checks import (
     status_item,
     support_pair,
 )
-from ._solve import Options, solve, solve_once, structure
+from ._solve import Options, solve
 
 __all__ = ["expectation", "ExpectationResult"]
 
@@ -94,24 +92,6 @@ class _LogDensity(eqx.Module):
 
     def __call__(self, x, params):
         return self.form(x, params)[0].astype(jnp.result_type(x))
-
-
-def _run(be: Backend, density, a, b, params, hints, points, scale, options, throw):
-    cut = structure(
-        be, _LogDensity(density.form), params, a, b, hints, scale, options, points
-    )
-    if be.traced:
-        value, error, status, intervals = solve(
-            density, a, b, params, cut, options, throw, _LogDensity(density.form)
-        )
-    else:
-        value, error, status, intervals = solve_once(
-            be, density, params, cut.pieces, options, _LogDensity(density.form)
-        )
-    return value, error, status, intervals, cut.peaks.x, cut.peaks.width
-
-
-_run_traced = eqx.filter_jit(functools.partial(_run, JAX))
 
 
 def expectation(
@@ -214,28 +194,12 @@ def expectation(
         k_max=K_MAX,
         differentiable=differentiable(_LogDensity(form), params, dtype),
     )
-    a = np.asarray(lo, dtype)
-    b = np.asarray(hi, dtype)
-    if is_traced((params, hints, cuts)):
-        out = _run_traced(
-            density,
-            jnp.asarray(a),
-            jnp.asarray(b),
-            params,
-            hints,
-            cuts,
-            scale,
-            options,
-            throw,
-        )
-    else:
-        be = numpy_backend(dtype)
-        hints_, cuts_ = host((hints, cuts), dtype)
-        scale_ = np.asarray(scale, dtype)
-        with np.errstate(all="ignore"):  # inf/nan are part of the bookkeeping
-            out = _run(
-                be, density, a, b, params, hints_, cuts_, scale_, options, throw
-            )
+    a, b = np.asarray(lo, dtype), np.asarray(hi, dtype)
+    if not is_traced((params, hints, cuts)):
+        hints, cuts = host((hints, cuts), dtype)
+    out = solve(
+        density, _LogDensity(form), options, throw, a, b, params, hints, cuts, scale
+    )
     value, error, status, intervals, peaks, widths = out
     mass, mass_error = value[0], error[0]
     if fn is None:

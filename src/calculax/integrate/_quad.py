@@ -2,7 +2,6 @@ r"""``quad``: adaptive quadrature of a JAX function, with an error bound and a s
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +12,6 @@ import numpy as np
 
 from .._core.results import RESULTS, AbstractResult, finish
 from .._core.validate import boolean, is_traced, positive_int
-from ._backend import JAX, Backend, numpy_backend
 from ._checks import (
     K_MAX,
     checked_points,
@@ -25,7 +23,7 @@ from ._checks import (
     scalar_limit,
     status_item,
 )
-from ._solve import Options, solve, solve_once, status_index, structure
+from ._solve import Options, solve, status_index
 
 __all__ = ["quad", "QuadResult"]
 
@@ -86,27 +84,13 @@ class _LogSize(eqx.Module):
         return jnp.log(jnp.max(jnp.abs(self.flat.values(x, params))))
 
 
-def _run(be: Backend, flat: _Flat, a, b, params, points, options: Options, throw):
-    xp = be.xp
-    sign = xp.where(b < a, -1.0, 1.0)
-    lo, hi = xp.minimum(a, b), xp.maximum(a, b)
-    empty = lo == hi
+def _finish_limits(xp, a, b, out):
+    """``-I`` for reversed limits, ``0`` on an empty interval, ``nan`` for a nan
+    limit (status ``nonfinite``)."""
+    value, error, status, intervals = out[:4]
+    sign = xp.where(b < a, -1.0, 1.0).astype(a.dtype)
+    empty = a == b
     bad_limit = xp.isnan(a) | xp.isnan(b)
-    # Keep the solve well-defined on an empty or nan interval; the result is fixed
-    # below.
-    safe = empty | bad_limit
-    lo = xp.where(safe, 0.0, lo).astype(a.dtype)
-    hi = xp.where(safe, 1.0, hi).astype(a.dtype)
-    scale = xp.ones((), a.dtype)
-    cut = structure(be, _LogSize(flat), params, lo, hi, points, scale, options, points)
-    if be.traced:
-        value, error, status, intervals = solve(
-            flat, lo, hi, params, cut, options, throw, _LogSize(flat)
-        )
-    else:
-        value, error, status, intervals = solve_once(
-            be, flat, params, cut.pieces, options, _LogSize(flat)
-        )
     value = xp.where(empty, 0.0, sign * value)
     error = xp.where(empty, 0.0, error)
     status = xp.where(empty, 0, status)
@@ -116,7 +100,20 @@ def _run(be: Backend, flat: _Flat, a, b, params, points, options: Options, throw
     return value, error, status, intervals
 
 
-_run_traced = eqx.filter_jit(functools.partial(_run, JAX))
+def _ordered(xp, a, b):
+    """``(lo, hi)`` of the interval, ``(0, 1)`` where it is empty or nan (the
+    result is fixed by :func:`_finish_limits`)."""
+    # A select on a predicate held constant: each limit's derivative goes to its
+    # own end only (a minimum would send 0 * inf = nan from an infinite Leibniz
+    # term at the other end).
+    swap = b < a
+    if xp is jnp:
+        swap = jax.lax.stop_gradient(swap)
+    lo, hi = xp.where(swap, b, a), xp.where(swap, a, b)
+    safe = (lo == hi) | xp.isnan(a) | xp.isnan(b)
+    return xp.where(safe, 0.0, lo).astype(a.dtype), xp.where(safe, 1.0, hi).astype(
+        a.dtype
+    )
 
 
 def quad(
@@ -229,14 +226,12 @@ def quad(
         k_max=K_MAX,
         differentiable=differentiable(_LogSize(flat), params, dtype),
     )
-    if is_traced((a, b, params, points)):
-        out = _run_traced(flat, a, b, params, points, options, throw)
-    else:
-        be = numpy_backend(dtype)
-        a_, b_, points_ = host((a, b, points), dtype)
-        with np.errstate(all="ignore"):  # inf/nan are part of the bookkeeping
-            out = _run(be, flat, a_, b_, params, points_, options, throw)
-    value, error, status, intervals = out
+    xp = jnp if is_traced((a, b, params, points)) else np
+    if xp is np:
+        a, b, points = host((a, b, points), dtype)
+    lo, hi = _ordered(xp, a, b)
+    out = solve(flat, _LogSize(flat), options, throw, lo, hi, params, points, points, 1.0)
+    value, error, status, intervals = _finish_limits(xp, a, b, out)
     value, error = _shaped(value, error, shape, out_dtype)
     result = QuadResult(value, error, status_item(status), 21 * intervals)
     return finish(result, throw, "quad")

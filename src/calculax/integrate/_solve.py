@@ -14,8 +14,10 @@ integrand :math:`e^{\ell(x)}\varphi(x)` (:math:`\varphi` a vector): for
    the product);
 4. :func:`._tails.tails` at both ends of every piece.
 
-Derivatives in the parameters and the limits are a :func:`calculax._core.linear_jvp`
-rule whose Jacobian is another solve of this kind, on the same pieces, of the
+Under ``jit``/``vmap``/``grad`` the solve runs on the host through
+``jax.pure_callback`` (:func:`solve`). Derivatives in the parameters and the limits
+are a :func:`calculax._core.linear_jvp` rule whose Jacobian is another solve of
+this kind, on the same pieces, of the
 integrand's Jacobian :math:`e^{\ell}(\varphi\,\partial\ell + \partial\varphi)`
 (with its absolute value alongside, so that a derivative that integrates to ``0``
 by symmetry is resolved relative to the size of its integrand), plus the Leibniz
@@ -29,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -36,13 +40,22 @@ import numpy as np
 
 from .._core.linear_jvp import linear_jvp, selected, with_selected
 from .._core.results import RESULTS
+from .._core.validate import is_traced
 from ._adaptive import CODES, adaptive, tolerance
-from ._backend import JAX, Backend
+from ._backend import Backend, numpy_backend
 from ._maps import Pieces, initial_intervals, pieces, slope_parts, x_of_t
 from ._search import Peaks, find_peaks
 from ._tails import tails
 
-__all__ = ["Options", "Structure", "Solution", "structure", "solve", "status_index"]
+__all__ = [
+    "Options",
+    "Structure",
+    "Solution",
+    "structure",
+    "solve",
+    "host_solve",
+    "status_index",
+]
 
 
 class Options(NamedTuple):
@@ -95,7 +108,6 @@ def structure(
     """
     xp = be.xp
     dtype = a.dtype
-    params = be.stop_gradient(params)
     found = find_peaks(
         be,
         ell,
@@ -130,7 +142,7 @@ def structure(
     cut = pieces(
         be, a, b, breaks, widths, sharp, found.width_a, found.width_b, dtype
     )
-    return be.stop_gradient(Structure(found, cut))
+    return Structure(found, cut)
 
 
 def _mapped(be: Backend, logform, params, cut: Pieces):
@@ -284,20 +296,69 @@ class _Jacobian(eqx.Module):
         return ell, jnp.concatenate([full, jnp.abs(full)])
 
 
-def solve(
-    logform: Callable, a, b, params, cut: Structure, options: Options, throw, ell=None
-):
-    """``(value, error, status, intervals)`` under JAX, differentiable (module)."""
-    return _integral(logform, options, throw, ell)(a, b, params, cut)
+def host_solve(logform, ell, options: Options, a, b, params, hints, forced, scale):
+    """The whole solve on concrete inputs, in NumPy around the compiled integrand:
+    ``(value, error, status, intervals, peaks, widths)``."""
+    dtype = np.asarray(a).dtype
+    be = numpy_backend(dtype)
+    a, b = np.asarray(a, dtype), np.asarray(b, dtype)
+    hints = np.asarray(hints, dtype).reshape(-1)
+    forced = np.asarray(forced, dtype).reshape(-1)
+    scale = np.asarray(scale, dtype)
+    with np.errstate(all="ignore"):  # inf/nan are part of the bookkeeping
+        cut = structure(be, ell, params, a, b, hints, scale, options, forced)
+        out = solve_once(be, logform, params, cut.pieces, options, ell)
+    return (
+        np.asarray(out.value, dtype),
+        np.asarray(out.error, dtype),
+        np.asarray(out.status, np.int32),
+        np.asarray(out.intervals, np.int32),
+        np.asarray(cut.peaks.x, dtype),
+        np.asarray(cut.peaks.width, dtype),
+    )
 
 
-def _integral(logform, options: Options, throw: bool, ell=None):
-    def primal(a, b, params, cut):
-        return tuple(solve_once(JAX, logform, params, cut.pieces, options, ell))
+def solve(logform, ell, options: Options, throw: bool, a, b, params, hints, forced, scale):
+    """The integral, with derivatives in ``a``, ``b`` and ``params`` (module).
+
+    Concrete inputs run :func:`host_solve` directly. Traced ones (``jit``,
+    ``vmap``, ``grad``) run it through ``jax.pure_callback`` (one callback per
+    batch element under ``vmap``): the program around it stays a few operations,
+    so it compiles in a fraction of a second, and the numbers are those of a
+    plain call.
+    """
+    inputs = (a, b, params, hints, forced, scale)
+    if not is_traced(inputs):
+        return host_solve(logform, ell, options, *inputs)
+    return _integral(logform, ell, options, throw)(*inputs)
+
+
+def _callback(logform, ell, options: Options, a, b, params, hints, forced, scale):
+    dtype = jnp.result_type(a)
+    size = int(np.prod(jax.eval_shape(lambda: logform(a, params)[1]).shape))
+    k = options.k_max
+    shapes = (
+        jax.ShapeDtypeStruct((size,), dtype),
+        jax.ShapeDtypeStruct((size,), dtype),
+        jax.ShapeDtypeStruct((), jnp.int32),
+        jax.ShapeDtypeStruct((), jnp.int32),
+        jax.ShapeDtypeStruct((k,), dtype),
+        jax.ShapeDtypeStruct((k,), dtype),
+    )
+    host = functools.partial(host_solve, logform, ell, options)
+    return jax.pure_callback(
+        host, shapes, a, b, params, hints, forced, scale, vmap_method="sequential"
+    )
+
+
+def _integral(logform, ell, options: Options, throw: bool):
+    def primal(a, b, params, hints, forced, scale):
+        return _callback(logform, ell, options, a, b, params, hints, forced, scale)
 
     def jacobian(inputs, select):
-        a, b, params, cut = inputs
-        value, error = jax.eval_shape(primal, a, b, params, cut)[:2]
+        a, b, params, hints, forced, scale = inputs
+        shapes = jax.eval_shape(primal, *inputs)
+        size = shapes[0].shape[0]
         param_select = select[2 : 2 + len(jax.tree.leaves(params))]
         columns = []
         if select[0]:
@@ -307,10 +368,14 @@ def _integral(logform, options: Options, throw: bool, ell=None):
         if any(param_select):
             jac_form = _Jacobian(logform, tuple(param_select))
             j_options = options._replace(norm="max")
-            jv, _, js, _ = _integral(jac_form, j_options, throw)(a, b, params, cut)
-            size = jv.shape[0] // 2
-            j = jnp.reshape(jv[:size], (value.shape[0], -1))
-            failed = js != status_index(RESULTS.successful)
+            out = _integral(jac_form, ell, j_options, throw)(*inputs)
+            jv, js = out[0], out[2]
+            j = jnp.reshape(jv[: jv.shape[0] // 2], (size, -1))
+            # (An integrand that does not depend on the parameter has a Jacobian
+            # that is 0 at every node: "unverified" is then the exact 0.)
+            failed = (js != status_index(RESULTS.successful)) & (
+                js != status_index(RESULTS.unverified)
+            )
             if throw:
                 j = eqx.error_if(
                     j,
@@ -321,9 +386,11 @@ def _integral(logform, options: Options, throw: bool, ell=None):
                 )
             columns.append(jnp.where(failed, jnp.nan, j))
         jac = jnp.concatenate(columns, axis=1)
-        return jac, jnp.zeros(error.shape + (jac.shape[1],), error.dtype), None, None
+        zeros = jnp.zeros((size, jac.shape[1]), jac.dtype)
+        peaks = jnp.zeros(shapes[4].shape + (jac.shape[1],), jac.dtype)
+        return jac, zeros, None, None, peaks, peaks
 
-    return linear_jvp(primal, jacobian, nondiff=(3,))
+    return linear_jvp(primal, jacobian, nondiff=(3, 4, 5))
 
 
 def _at_limit(logform, limit, params):

@@ -87,8 +87,14 @@ def _model(xp, s, m, phi, edge_slope):
     shift = xp.exp(s[:, 3])  # E(s) = shift * exp(-s)
     mu1 = coef[:, 2, 0] * shift
     mu2 = coef[:, 3, 0] * shift * shift
-    exact = xp.isfinite(edge_slope)
-    rate = xp.where(exact, -edge_slope - mu1 - 2 * mu2, rate)
+    # The derivative is used where it agrees with the fitted rate (JAX's
+    # derivative of a function like 1/(1 + x*x) overflows to 0 at x = 1e150
+    # where the function itself is fine).
+    derived = -edge_slope - mu1 - 2 * mu2
+    exact = xp.isfinite(edge_slope) & (
+        xp.abs(derived - rate) <= 1e-3 * xp.abs(rate) + 1e-9
+    )
+    rate = xp.where(exact, derived, rate)
     # (the basis has -s in its second column: phi's slope is minus that column)
     c0, c1 = coef[:, 0, 1:], -coef[:, 1, 1:]
     c2, c3 = coef[:, 2, 1:] * shift[:, None], coef[:, 3, 1:] * (shift * shift)[:, None]
@@ -104,7 +110,7 @@ def _model(xp, s, m, phi, edge_slope):
     value = _weight(xp, a)[:, None] * total
     size = xp.abs(mu1) + xp.sqrt(xp.abs(mu2))
     good = ok & (rate > 0) & (size <= 0.5) & xp.all(xp.isfinite(value), axis=1)
-    return value, size, rate, good
+    return value, size, rate, good, exact
 
 
 def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
@@ -118,7 +124,7 @@ def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
     fits = []
     for j in range(n_base):
         cols = [0, 1 + 3 * j, 2 + 3 * j, 3 + 3 * j]
-        value, mu, rate, good = _model(
+        value, mu, rate, good, exact = _model(
             xp, s[:, cols], m[:, cols], phi[:, cols], edge_slope
         )
         inside = -s[:, 3 + 3 * j] <= span * (1 + 1e-9)
@@ -127,7 +133,7 @@ def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
         # first neglected term of the expansion in mu.
         safe_rate = xp.where(rate > 0, rate, 1.0)
         noise = xp.where(
-            xp.isfinite(edge_slope),
+            exact,
             1.5 * eps * slope_size / safe_rate,  # three roundings of size <= 1 ulp
             4 * eps * (xp.abs(t_edge) + xp.abs(m[:, 0]) + 1.0) / (h * safe_rate),
         )
