@@ -188,7 +188,19 @@ def support_pair(where: str, support) -> tuple[float, float]:
                 "(the pieces of the domain are chosen from it outside jit); pass "
                 "what varies through `args`."
             )
-        array = real_scalar(where, "support", end)
+        if isinstance(end, bool | np.bool_ | str | bytes) or not (
+            isinstance(end, numbers.Real) or (hasattr(end, "dtype") and np.ndim(end) == 0)
+        ):
+            raise TypeError(
+                f"{where}: `support` must be a pair (lo, hi) of real numbers; got "
+                f"{support!r}."
+            )
+        array = np.asarray(end)
+        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+            raise TypeError(
+                f"{where}: `support` must be a pair (lo, hi) of real numbers; got "
+                f"{support!r}."
+            )
         ends.append(float(array))
     lo, hi = ends
     if math.isnan(lo) or math.isnan(hi):

@@ -179,9 +179,9 @@ def _importance(logp, pairs, args, key, n_samples) -> EntropyResult:
     k1, k2 = jax.random.split(key)
     z = jax.random.normal(k1, (n_samples, d), dtype)
     chi = jax.random.gamma(k2, _DF / 2, (n_samples,), dtype) * 2 / _DF
-    x = mode + (z / jnp.sqrt(chi)[:, None]) @ chol.T
+    x = mode[None, :] + (z / jnp.sqrt(chi)[:, None]) @ chol.T
     # log q of the multivariate t (df, mode, cov).
-    solved = jax.scipy.linalg.solve_triangular(chol, (x - mode).T, lower=True).T
+    solved = jax.scipy.linalg.solve_triangular(chol, (x - mode[None, :]).T, lower=True).T
     quad = jnp.sum(solved**2, axis=1)
     log_q = (
         math.lgamma((_DF + d) / 2)

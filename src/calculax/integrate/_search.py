@@ -177,8 +177,12 @@ def find_peaks(
         best_v = xp.where(better, nv, best_v)
         return best_x, best_v, best_x != x
 
-    init = (starts, value(starts), xp.ones(starts.shape, bool))
-    x, v, moved = be.fori_loop(_ITERATIONS, step, init)
+    state = (starts, value(starts), xp.ones(starts.shape, bool))
+    for i in range(_ITERATIONS):  # most starts settle in a few steps
+        state = step(i, state)
+        if not xp.any(state[2]):
+            break
+    x, v, moved = state
     width = _width(xp, value, x, v, scale, steps_x, steps_w, dtype)
     # A point still moving after the last step has not converged to a peak (it
     # may be climbing towards an end): it only counts if it reached an end.

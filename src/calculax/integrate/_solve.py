@@ -180,10 +180,16 @@ def _conditioning(xp, cut: Pieces):
     unit Gaussian at ``1e6``).
     """
     eps = float(np.finfo(cut.u.dtype).eps)
-    # (Not at a possibly singular end: there the width is no feature's, and the
-    # map already evaluates the integrand consistently at the rounded node.)
-    at_u = xp.where(xp.isfinite(cut.u) & ~cut.su, xp.abs(cut.u) / cut.wu, 0.0)
-    at_v = xp.where(xp.isfinite(cut.v) & ~cut.sv, xp.abs(cut.v) / cut.wv, 0.0)
+    # At a possibly singular end the width found there is no feature's (the
+    # function climbs to the end): the scale is the piece's length instead.
+    finite = xp.isfinite(cut.u) & xp.isfinite(cut.v)
+    length = xp.where(finite, cut.v - cut.u, xp.inf)
+    wu = xp.where(cut.su, xp.minimum(length, xp.where(finite, length, cut.wu)), cut.wu)
+    wv = xp.where(cut.sv, xp.minimum(length, xp.where(finite, length, cut.wv)), cut.wv)
+    live = cut.t_hi > cut.t_lo
+    wu, wv = xp.where(live, wu, 1.0), xp.where(live, wv, 1.0)
+    at_u = xp.where(xp.isfinite(cut.u) & live, xp.abs(cut.u) / wu, 0.0)
+    at_v = xp.where(xp.isfinite(cut.v) & live, xp.abs(cut.v) / wv, 0.0)
     return 0.125 * eps * xp.maximum(at_u, at_v)
 
 
@@ -247,9 +253,10 @@ def solve_once(
     value = out.value + tail_value
     floor = xp.sum(out.per_piece * _conditioning(xp, cut)[:, None], axis=0)
     error = out.error + tail_error + floor
+    # Only the components that diverge are infinite (the mass of a density whose
+    # entropy diverges is finite).
     value = xp.where(divergent & (sign != 0), sign * xp.inf, value)
-    value = xp.where(divergent & (sign == 0), xp.nan, value)
-    error = xp.where(divergent, xp.inf, error)
+    error = xp.where(divergent & (sign != 0), xp.inf, error)
     tol = tolerance(xp, value, options.rtol, options.atol, options.norm)
     status = xp.sum(xp.where(xp.asarray(_CODES) == out.code, xp.asarray(_INDICES), 0))
     ok = status == status_index(RESULTS.successful)

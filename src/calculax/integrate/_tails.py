@@ -228,20 +228,36 @@ def tails(
     exp_misfit = xp.abs(rate_far - rate_near) / xp.maximum(xp.abs(rate_far), 1e-300)
     algebraic = far & (alg_misfit < exp_misfit) & (alg_misfit <= 0.5)
     delta = 4 * log_t / xp.maximum(xp.abs(te), 1.0)
-    alg_divergent = slope >= -1 - delta
+    # Each component's own slope: the entropy's -p log p carries a factor log x
+    # (|t|) that the density does not.
+    log_phi = xp.log(xp.maximum(xp.abs(phi), 1e-300))
+    slope_c = (
+        (m0[:, None] + log_phi[:, 0]) - (mh[:, None] + log_phi[:, -2])
+    ) / xp.where(lte != lth, lte - lth, 1.0)[:, None]
+    present = xp.abs(phi[:, 0]) > 0
+    divergent_c = present & (slope_c >= -1 - delta[:, None])
+    alg_divergent = xp.any(divergent_c, axis=1) | (slope >= -1 - delta)
+    # The part beyond, |G(t_e)| |t_e| / (-s - 1), doubled: the logarithmic
+    # corrections of such tails (1/(x log(x)**3) has -p log p ~ (t + 3 log t)/t**3)
+    # make the local slope an overestimate of the decay.
     alg_lost = (
-        w0[:, None]
+        2
+        * w0[:, None]
         * xp.abs(phi[:, 0])
-        * (xp.abs(te) / xp.where(slope < -1, -slope - 1, 1.0))[:, None]
+        * xp.abs(te)[:, None]
+        / xp.where(slope_c < -1, -slope_c - 1, 1.0)
     )
 
     infinite = ~vanished & xp.where(algebraic, alg_divergent, ~decays)
     use_exp = (~vanished & ~algebraic & decays)[:, None]
     value = xp.where(use_exp, value, 0.0)
     error = xp.where(use_exp, error, 0.0)
-    lost = (~vanished & algebraic & ~alg_divergent)[:, None]
+    # Components that do not diverge carry their part beyond as error.
+    lost = (~vanished & algebraic)[:, None] & ~divergent_c
     error = xp.where(lost, alg_lost, error)
     broke_bound = (w1 * (xp.abs(t_edge) + 1.0))[:, None] * xp.abs(phi[:, 1])
     error = xp.where(broke[:, None], broke_bound, error)
     sign = xp.where(phi[:, 0] < 0, -1.0, 1.0).astype(dtype)
+    # Under the algebraic model, only the components that diverge are infinite.
+    sign = xp.where(algebraic[:, None] & ~divergent_c & ~(slope >= -1 - delta)[:, None], 0.0, sign)
     return Tail(value, error, infinite, sign)
