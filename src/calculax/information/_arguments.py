@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from .._core.validate import is_traced, positive_float, real_points, support_pair
 

@@ -60,8 +60,9 @@ def resolution(xp, x, dtype):
 # decaying integrand (x**-0.99 at 1 - x = 1e-15), or the flank of a peak, turns
 # into noise that the error estimate cannot get below. The tail model
 # (:mod:`._tails`, exact for a power law with two orders of analytic corrections)
-# integrates the rest.
-_SHARP = 2.0**20
+# integrates the rest. In float32, whose tolerance is 1e-4, 2**8 ulp: 2**20 ulp
+# would be an eighth of |x| there.
+_SHARP = {True: 2.0**20, False: 2.0**8}
 
 
 def _far(dtype) -> float:
@@ -73,7 +74,8 @@ def _far(dtype) -> float:
 def end_cut(xp, x, dtype):
     """Offset from ``x`` at which the rule stops (see ``_SHARP``)."""
     finfo = np.finfo(dtype)
-    return xp.maximum(4 * float(finfo.tiny), _SHARP * float(finfo.eps) * xp.abs(x))
+    factor = _SHARP[float(finfo.eps) < 1e-10]
+    return xp.maximum(4 * float(finfo.tiny), factor * float(finfo.eps) * xp.abs(x))
 
 
 class Pieces(NamedTuple):

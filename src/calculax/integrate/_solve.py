@@ -247,16 +247,22 @@ def solve_once(
     tail_error = xp.sum(xp.where(live[:, None], left.error + right.error, 0.0), axis=0)
     infinite = (left.infinite | right.infinite) & live
     divergent = xp.any(infinite)
-    sign = xp.where((left.infinite & live)[:, None], left.sign, 0.0)
-    sign = sign + xp.where((right.infinite & live)[:, None], right.sign, 0.0)
-    sign = xp.sign(xp.sum(sign, axis=0))
+    # Per component: +inf from some end, -inf from another, or both (nan).
+    signs = xp.concatenate(
+        [
+            xp.where((left.infinite & live)[:, None], left.sign, 0.0),
+            xp.where((right.infinite & live)[:, None], right.sign, 0.0),
+        ]
+    )
+    up, down = xp.any(signs > 0, axis=0), xp.any(signs < 0, axis=0)
     value = out.value + tail_value
     floor = xp.sum(out.per_piece * _conditioning(xp, cut)[:, None], axis=0)
     error = out.error + tail_error + floor
     # Only the components that diverge are infinite (the mass of a density whose
-    # entropy diverges is finite).
-    value = xp.where(divergent & (sign != 0), sign * xp.inf, value)
-    error = xp.where(divergent & (sign != 0), xp.inf, error)
+    # entropy diverges is finite); +inf and -inf together are no number.
+    value = xp.where(up & ~down, xp.inf, xp.where(down & ~up, -xp.inf, value))
+    value = xp.where(up & down, xp.nan, value)
+    error = xp.where(up | down, xp.inf, error)
     tol = tolerance(xp, value, options.rtol, options.atol, options.norm)
     status = xp.sum(xp.where(xp.asarray(_CODES) == out.code, xp.asarray(_INDICES), 0))
     ok = status == status_index(RESULTS.successful)
