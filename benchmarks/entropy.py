@@ -37,7 +37,7 @@ import mpmath as mp  # noqa: E402
 import numpy as np  # noqa: E402
 import scipy.stats  # noqa: E402
 
-from calculax.entropy import entropy_from_samples, family_entropy  # noqa: E402
+from calculax.information import entropy_from_samples, family_entropy  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests import entropy_references as refs  # noqa: E402

@@ -17,7 +17,7 @@ import sys
 import scipy.stats
 
 from calculax._tour import run
-from calculax.entropy import entropy
+from calculax.information import entropy
 
 CHAPTERS = (4,)
 

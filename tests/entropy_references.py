@@ -263,3 +263,153 @@ def truth_gradient(name: str, shapes: tuple[float, ...]) -> tuple[mp.mpf, ...]:
 
             out.append(mp.diff(along, point[i], h=point[i] * mp.mpf(10) ** -20))
     return tuple(out)
+
+
+# --- Adversarial log-densities (issue: entropy of any density a user writes) -----
+#
+# Each case is written as a user would write it, as a JAX log-density, and its truth
+# comes from mpmath: the closed form above where the density is a named family
+# (plus log(scale)), else -int p log p by mpmath quadrature split at the modes and
+# at a few widths either side of each (so that no part of the mass is skipped).
+
+
+def _mp_norm_logpdf(x, m, s):
+    return -((x - m) ** 2) / (2 * s * s) - mp.log(s) - mp.log(2 * mp.pi) / 2
+
+
+def _mixture_truth(weights, means, sds, lo=-mp.inf, hi=mp.inf, kind="norm"):
+    """-int p log p of a mixture of normals (or Laplace / Cauchy components)."""
+    w = [mp.mpf(v) for v in weights]
+    m = [mp.mpf(v) for v in means]
+    s = [mp.mpf(v) for v in sds]
+
+    def logpdf(x):
+        if kind == "norm":
+            terms = [mp.log(wi) + _mp_norm_logpdf(x, mi, si) for wi, mi, si in zip(w, m, s)]
+        elif kind == "laplace":
+            terms = [
+                mp.log(wi) - abs(x - mi) / si - mp.log(2 * si) for wi, mi, si in zip(w, m, s)
+            ]
+        else:  # cauchy
+            terms = [
+                mp.log(wi) - mp.log(mp.pi * si * (1 + ((x - mi) / si) ** 2))
+                for wi, mi, si in zip(w, m, s)
+            ]
+        top = max(terms)
+        return top + mp.log(mp.fsum(mp.exp(t - top) for t in terms))
+
+    points = {lo, hi}
+    for mi, si in zip(m, s):
+        for k in (-60, -20, -8, -3, -1, 0, 1, 3, 8, 20, 60):
+            points.add(mi + k * si)
+    points = sorted(p for p in points if lo <= p <= hi)
+
+    def integrand(x):
+        lp = logpdf(x)
+        return -mp.exp(lp) * lp
+
+    return mp.quad(integrand, points)
+
+
+def _scaled(name, shapes, scale=1):
+    return truth(name, tuple(shapes)) + mp.log(mp.mpf(scale))
+
+
+def _beta_on(a, b, lo, hi):
+    return _scaled("beta", (a, b), mp.mpf(hi) - mp.mpf(lo))
+
+
+def _skew_normal_truth(alpha):
+    def logpdf(x):
+        return mp.log(2) + _mp_norm_logpdf(x, 0, 1) + mp.log(mp.ncdf(alpha * x))
+
+    def integrand(x):
+        lp = logpdf(x)
+        return -mp.exp(lp) * lp
+
+    return mp.quad(integrand, [-mp.inf, -5, -1, 0, 1, 5, mp.inf])
+
+
+def _beta_mixture_truth():
+    # Symmetric about 1/2: twice the integral over (0, 1/2], in the variable x
+    # itself (1 - x is never close to 0 there).
+    half = mp.mpf(1) / 2
+
+    def p(x):
+        return (
+            x**-half * (1 - x) ** 4 / mp.beta(half, 5)
+            + x**4 * (1 - x) ** -half / mp.beta(5, half)
+        ) / 2
+
+    points = [0, mp.mpf(10) ** -30, mp.mpf(10) ** -10, mp.mpf(10) ** -3, half]
+    return -2 * mp.quad(lambda x: p(x) * mp.log(p(x)), points)
+
+
+@functools.cache
+def logdensity_truth(name: str) -> mp.mpf:
+    """High-precision entropy of the case ``name`` of ``tests/entropy_cases.py``."""
+    with mp.workdps(40):
+        return +_LOGDENSITY_TRUTHS[name]()
+
+
+_LOGDENSITY_TRUTHS = {
+    # Separated modes, 10 to 1e6 widths apart, weights down to 1e-6.
+    "mix_pm10_sd0.1": lambda: _mixture_truth([0.5, 0.5], [-10, 10], [0.1, 0.1]),
+    "mix_pm10_support100": lambda: _mixture_truth(
+        [0.5, 0.5], [-10, 10], [0.1, 0.1], lo=-100, hi=100
+    ),
+    "mix_1e3_widths": lambda: _mixture_truth([0.5, 0.5], [0, 1000], [1, 1]),
+    "mix_1e6_widths": lambda: _mixture_truth([0.5, 0.5], [0, 1e6], [1, 1]),
+    "mix_narrow_1e6_widths": lambda: _mixture_truth([0.4, 0.6], [0, 1e3], [1e-3, 1e-3]),
+    "mix_weight_1e-6": lambda: _mixture_truth([1 - 1e-6, 1e-6], [0, 30], [1, 1]),
+    "mix_weight_1e-6_far_narrow": lambda: _mixture_truth(
+        [1 - 1e-6, 1e-6], [0, 1e4], [1, 0.01]
+    ),
+    "mix_three_scales": lambda: _mixture_truth(
+        [0.2, 0.5, 0.3], [-50, 0, 50], [1, 0.01, 10]
+    ),
+    "mix_100_widths_close": lambda: _mixture_truth([0.3, 0.7], [5, 5.01], [1e-4, 1e-4]),
+    "mix_five_20_widths": lambda: _mixture_truth([0.2] * 5, [0, 10, 20, 30, 40], [0.5] * 5),
+    "mix_laplace_pm20": lambda: _mixture_truth(
+        [0.5, 0.5], [-20, 20], [1, 1], kind="laplace"
+    ),
+    "mix_cauchy_pm1e3": lambda: _mixture_truth(
+        [0.5, 0.5], [-1e3, 1e3], [1, 1], kind="cauchy"
+    ),
+    "mix_weight_1e-5_below": lambda: _mixture_truth([1e-5, 1 - 1e-5], [-1e3, 0], [1, 1]),
+    # Singular ends x**(a-1), a down to 1e-3.
+    "beta_0.01_0.01": lambda: _scaled("beta", (0.01, 0.01)),
+    "beta_0.001_1000": lambda: _scaled("beta", (0.001, 1000)),
+    "beta_0.001_0.001": lambda: _scaled("beta", (0.001, 0.001)),
+    "beta_0.5_0.5": lambda: _scaled("beta", (0.5, 0.5)),
+    "gamma_0.001": lambda: _scaled("gamma", (0.001,)),
+    "gamma_0.01_scale1e-5": lambda: _scaled("gamma", (0.01,), 1e-5),
+    "powerlaw_0.001": lambda: _scaled("powerlaw", (0.001,)),
+    "beta_0.002_3_on_5_6": lambda: _beta_on(0.002, 3, 5, 6),
+    "beta_2_0.005_on_m1_1": lambda: _beta_on(2, 0.005, -1, 1),
+    "beta_0.5_0.5_at_1e6": lambda: _beta_on(0.5, 0.5, 1e6, 1e6 + 1),
+    # Heavy tails.
+    "cauchy": lambda: _scaled("cauchy", ()),
+    "t_0.5": lambda: _scaled("t", (0.5,)),
+    "t_1.5": lambda: _scaled("t", (1.5,)),
+    "t_0.05": lambda: _scaled("t", (0.05,)),
+    "lomax_0.05": lambda: _scaled("lomax", (0.05,)),
+    "lognorm_10": lambda: _scaled("lognorm", (10,)),
+    "levy": lambda: _scaled("levy", ()),
+    # Concentrated in a width 1e-8 (or so) of their location, anywhere.
+    "norm_at_1e6_sd1e-2": lambda: _scaled("norm", (), 1e-2),
+    "norm_at_m3.7e5_sd3.7e-3": lambda: _scaled("norm", (), 3.7e-3),
+    "logistic_at_1e8": lambda: _scaled("logistic", ()),
+    "gamma_1e6": lambda: _scaled("gamma", (1e6,)),
+    "beta_1e6_1e6": lambda: _scaled("beta", (1e6, 1e6)),
+    "norm_sd1e-8": lambda: _scaled("norm", (), 1e-8),
+    "expon_1e-6_from_100": lambda: _scaled("expon", (), 1e-6),
+    # Other shapes.
+    "gumbel": lambda: _scaled("gumbel_r", ()),
+    "skewnorm_5": lambda: _skew_normal_truth(5),
+    "gennorm_8": lambda: _scaled("gennorm", (8,)),
+    "truncnorm_20_21": lambda: _scaled("truncnorm", (20, 21)),
+    "vonmises_100": lambda: _scaled("vonmises", (100,)),
+    "halfnorm": lambda: _scaled("halfnorm", ()),
+    "beta_mixture_u": _beta_mixture_truth,
+}

@@ -14,7 +14,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 
-from calculax.entropy import entropy
+from calculax.information import entropy
 
 from . import entropy_references as refs
 

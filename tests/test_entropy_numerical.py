@@ -1,8 +1,9 @@
 """The quadrature path (log-densities, SciPy families without a closed form), the
-multivariate closed forms, KL divergence and cross-entropy, against mpmath.
+multivariate closed forms and cubature, KL divergence and cross-entropy, against
+mpmath.
 
-Log-density cases share one ``lax.switch`` log-density per kind of support, so the
-whole table costs three quadrature compilations.
+Log-density cases share one ``lax.switch`` log-density, so the table compiles one
+integrand kernel.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import pytest
 import scipy.stats
 from jax.scipy.stats import beta, cauchy, gamma, logistic, norm, t
 
-from calculax.entropy import cross_entropy, entropy, kl_divergence
-from calculax.integrate import STATUS
+import calculax
+from calculax import RESULTS
+from calculax.information import cross_entropy, entropy, kl_divergence
 
 from . import entropy_references as refs
 from .helpers import default_precision
@@ -93,9 +95,11 @@ def _truths():
         ]
 
 
-def _entropy_of_case(k):
+def _entropy_of_case(k, throw=True):
     index = jnp.asarray(k)  # an array, not a Python int: one compilation for all k
-    return entropy(_case, support=LOGPDFS[k][1], args=(index,), full_output=True)
+    return entropy(
+        _case, support=LOGPDFS[k][1], args=(index,), full_output=True, throw=throw
+    )
 
 
 @pytest.mark.parametrize("k", range(UNNORMALISED))
@@ -103,35 +107,37 @@ def test_logpdf_entropy_within_1e9_with_honest_error(k):
     truth = float(_truths()[k])
     result = _entropy_of_case(k)
     error = abs(float(result.value) - truth)
-    assert int(result.status) == STATUS.normal
+    assert result.ok
     assert error <= NUMERICAL_TOL, error
     assert error <= float(result.error) + 8 * EPS64 * abs(truth)
     assert result.method.startswith("quadrature")
 
 
 def test_density_not_integrating_to_one_reports_its_integral():
-    with pytest.raises(ValueError, match=r"integrates to 2\.718281828"):
+    # Two independent quadratures agree the density integrates to e.
+    with pytest.raises(ValueError, match=r"integrates to 2\.718281828.*confirmed"):
         _entropy_of_case(UNNORMALISED)
 
 
-def test_infinite_entropy_is_inf_with_reason():
+def test_infinite_entropy_is_inf_and_flagged():
     # -p log p of 1/(x log(x)**2) decays like 1/log(x): decided from the tail's
-    # log-log slope (calculax.integrate._maps.tail), not a truncated number.
-    result = _entropy_of_case(HEAVY)
+    # log-log slope (calculax.integrate._tails), not a truncated number.
+    result = _entropy_of_case(HEAVY, throw=False)
     assert float(result.value) == np.inf
-    assert int(result.status) == STATUS.divergent
-    assert "entropy is infinite" in result.reason
+    assert result.status == RESULTS.divergent
+    with pytest.raises(calculax.NumericalError, match="entropy: The integral is"):
+        _entropy_of_case(HEAVY)
 
 
 def test_finite_entropy_of_a_slow_tail_is_flagged_with_an_honest_error():
     # 2/(x log(x)**3): with t = log x, H = int_1^inf 2 t**-3 (t + 3 log t - log 2)
-    # = 7/2 - log 2; about 1/707 of it lies beyond x = 1e307.
+    # = 7/2 - log 2; a part of it lies beyond x = 1e150, where the algebraic model
+    # of the tail bounds it.
     truth = 3.5 - np.log(2.0)
-    result = _entropy_of_case(SLOW)
-    assert int(result.status) == STATUS.truncation
-    assert "beyond the range" in result.reason
+    result = _entropy_of_case(SLOW, throw=False)
+    assert not result.ok
     assert abs(float(result.value) - truth) <= float(result.error)
-    assert float(result.error) <= 10 * abs(float(result.value) - truth)
+    assert float(result.error) <= 100 * abs(float(result.value) - truth)
 
 
 def test_gradient_of_quadrature_entropy_in_parameters():
@@ -273,7 +279,7 @@ def test_numerical_kl_and_cross_entropy_match_mpmath():
     assert abs(float(kl.value) - float(kl_truth)) <= NUMERICAL_TOL
     ce = cross_entropy(p, q, full_output=True)
     assert abs(float(ce.value) - float(h_truth + kl_truth)) <= NUMERICAL_TOL
-    assert "closed-form: gamma" in ce.method and "quadrature" in ce.method
+    assert ce.method.startswith("quadrature")
 
 
 def test_whole_line_logpdf_in_float32_mode_locates_its_mode_without_overflow():
@@ -285,6 +291,130 @@ def test_whole_line_logpdf_in_float32_mode_locates_its_mode_without_overflow():
             lambda x: logistic.logpdf(x), support=(-np.inf, np.inf), full_output=True
         )
     assert result.value.dtype == jnp.float32
-    assert int(result.status) == STATUS.normal
+    assert result.ok
     eps32 = float(np.finfo(np.float32).eps)
     assert abs(float(result.value) - 2.0) <= 64 * eps32 * 2.0  # logistic: exactly 2
+
+
+# Support rules of the divergences, and densities on both sides.
+def test_kl_is_infinite_where_q_misses_the_mass_of_p():
+    # p = N(0, 1) has half its mass below 0, where expon and uniform have none.
+    for q in (scipy.stats.expon(), scipy.stats.uniform()):
+        r = kl_divergence(scipy.stats.norm(0, 1), q, full_output=True)
+        assert float(r.value) == np.inf and r.ok
+    # The same through log-densities (q = 0 below 0 is read at the sampled points).
+    r = kl_divergence(
+        lambda x: norm.logpdf(x),
+        lambda x: jnp.where(x > 0, -x, -jnp.inf),
+        support=(-np.inf, np.inf),
+        full_output=True,
+    )
+    assert float(r.value) == np.inf
+
+
+def test_kl_of_an_unnormalised_q_is_refused_with_its_integral():
+    with pytest.raises(ValueError, match=r"kl_divergence \(q\): the density integrates to 2\.718"):
+        kl_divergence(
+            lambda x: norm.logpdf(x),
+            lambda x: norm.logpdf(x, 1.0, 2.0) + 1.0,
+            support=(-np.inf, np.inf),
+        )
+
+
+def test_kl_of_log_densities_matches_the_closed_form_and_is_never_negative():
+    # KL(N(0,1) || N(1,2)) = log 2 + (1 + 1)/8 - 1/2.
+    exact = np.log(2.0) + 2 / 8 - 0.5
+    r = kl_divergence(
+        lambda x: norm.logpdf(x),
+        lambda x: norm.logpdf(x, 1.0, 2.0),
+        support=(-np.inf, np.inf),
+        full_output=True,
+    )
+    assert abs(float(r.value) - exact) <= NUMERICAL_TOL
+    same = kl_divergence(
+        lambda x: norm.logpdf(x), lambda x: norm.logpdf(x), support=(-np.inf, np.inf)
+    )
+    assert float(same) >= 0 and float(same) <= NUMERICAL_TOL
+
+
+def test_kl_and_cross_entropy_of_library_objects():
+    nd = pytest.importorskip("numpyro.distributions")
+    f64 = jnp.float64
+    p, q = nd.Normal(f64(0.0), f64(1.0)), nd.Normal(f64(1.0), f64(2.0))
+    exact = np.log(2.0) + 2 / 8 - 0.5
+    r = kl_divergence(p, q, full_output=True)
+    assert r.method.startswith("closed-form: norm")
+    assert abs(float(r.value) - exact) <= CLOSED_TOL
+    # numpyro against SciPy: the same family, so the same closed form.
+    mixed = kl_divergence(p, scipy.stats.norm(1, 2), full_output=True)
+    assert abs(float(mixed.value) - exact) <= CLOSED_TOL
+    # numpyro Normal against a SciPy Student t: quadrature of numpyro's log_prob.
+    nu = 3.0
+    kl_t = kl_divergence(p, scipy.stats.t(nu), full_output=True)
+    assert kl_t.method.startswith("quadrature")
+
+    def mp_kl(x):
+        lp = -x * x / 2 - mp.log(2 * mp.pi) / 2
+        lq = mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2) - mp.log(nu * mp.pi) / 2
+        lq -= (nu + 1) / 2 * mp.log(1 + x * x / nu)
+        return mp.exp(lp) * (lp - lq)
+
+    with mp.workdps(30):
+        truth = float(mp.quad(mp_kl, [-mp.inf, 0, mp.inf]))
+    assert abs(float(kl_t.value) - truth) <= NUMERICAL_TOL
+    h = cross_entropy(p, q)
+    assert abs(float(h) - (0.5 * np.log(2 * np.pi * np.e) + exact)) <= CLOSED_TOL
+
+
+# Log-densities of d variables: cubature (d <= 3) and importance sampling.
+def test_multivariate_log_density_by_cubature_matches_closed_forms():
+    cov = np.array([[2.0, 0.3], [0.3, 1.0]])
+    chol = np.linalg.cholesky(cov)
+
+    def mvn(x):
+        z = jax.scipy.linalg.solve_triangular(chol, x, lower=True)
+        return -0.5 * z @ z - np.log(np.diag(chol)).sum() - np.log(2 * np.pi)
+
+    truth = float(scipy.stats.multivariate_normal(cov=cov).entropy())
+    r = entropy(mvn, support=[(-np.inf, np.inf)] * 2, full_output=True)
+    assert r.method.startswith("cubature")
+    assert abs(float(r.value) - truth) <= max(float(r.error), 1e-9)
+
+
+@pytest.mark.slow
+def test_dirichlet_log_density_on_the_simplex_by_cubature():
+    # Dirichlet(2, 3, 4): the second bound depends on the first (quadax's form).
+    alpha = np.array([2.0, 3.0, 4.0])
+    log_b = float(
+        sum(mp.loggamma(a) for a in alpha) - mp.loggamma(float(alpha.sum()))
+    )
+
+    def dirichlet(x):
+        x3 = 1 - x[0] - x[1]
+        return (
+            (alpha[0] - 1) * jnp.log(x[0])
+            + (alpha[1] - 1) * jnp.log(x[1])
+            + (alpha[2] - 1) * jnp.log(x3)
+            - log_b
+        )
+
+    r = entropy(
+        dirichlet, support=[(0.0, 1.0), lambda x: (0.0, 1.0 - x[0])], full_output=True
+    )
+    truth = float(scipy.stats.dirichlet(alpha).entropy())
+    assert abs(float(r.value) - truth) <= max(float(r.error), 1e-8), (r, truth)
+
+
+def test_high_dimensional_log_density_by_importance_sampling_within_its_interval():
+    d = 5
+    truth = 0.5 * d * np.log(2 * np.pi * np.e)
+    r = entropy(
+        lambda x: -0.5 * x @ x - 0.5 * d * np.log(2 * np.pi),
+        support=[(-np.inf, np.inf)] * d,
+        key=jax.random.key(0),
+        n_samples=4096,
+        full_output=True,
+    )
+    lo, hi = (float(v) for v in r.interval)
+    assert lo - 3 * float(r.error) <= truth <= hi + 3 * float(r.error)
+    assert float(r.error) < 0.05

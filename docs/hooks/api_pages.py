@@ -26,13 +26,14 @@ PAGES = {
     "derivatives": ("calculax.derivatives",),
     "audit": ("calculax.audit",),
     "curvature": ("calculax.curvature", "calculax.curvature.methods"),
-    "entropy": ("calculax.entropy",),
+    "entropy": ("calculax.information",),
     "integrate": ("calculax.integrate",),
     "ode": ("calculax.ode",),
 }
 NOTES = {
-    "entropy": "`calculax.entropy` (the attribute) is the function `entropy` below; "
-    "the\nsubpackage's other names import as `from calculax.entropy import ...`.\n",
+    "entropy": "The subpackage is `calculax.information`; `calculax.entropy`, "
+    "`calculax.kl_divergence`,\n`calculax.cross_entropy` and "
+    "`calculax.entropy_from_samples` are its functions, re-exported.\n",
 }
 
 
@@ -63,7 +64,7 @@ def page(name: str, modules: tuple[str, ...]) -> str:
         lines.append(NOTES[name])
     for module_name in modules:
         importlib.import_module(module_name)
-        module = sys.modules[module_name]  # calculax.entropy: the subpackage
+        module = sys.modules[module_name]  # (a subpackage, also where an attribute of its parent shadows it)
         lines.append(
             f"::: {module_name}\n    options:\n      members: false\n"
             "      heading_level: 2\n"

@@ -12,8 +12,10 @@ range, and the calculus built on them:
 - ``calculax.curvature``: Hessian trace, diagonal, norms, eigenvalues and spectral
   density, matrix-free, with error bars.
 - ``entropy(dist)``, ``kl_divergence``, ``cross_entropy``, ``entropy_from_samples``:
-  differential entropy (``calculax.entropy`` is the function);
-  ``calculax.integrate.quad``: quadrature over finite and infinite intervals.
+  differential entropy and divergences (``calculax.information`` holds them and the
+  rest: ``family_entropy``, ``EntropyResult``, ...);
+  ``calculax.integrate``: ``quad`` over finite and infinite intervals and
+  ``expectation`` under a log-density.
 - ``calculax.ode``: ``solve_ivp`` with events that find every crossing.
 
 ``import calculax`` loads nothing else: each name below is imported the first time it
@@ -27,13 +29,14 @@ import types as _types
 import typing as _typing
 
 # The subpackage that holds the entropy functions.
-_INFORMATION = "entropy"
+_INFORMATION = "information"
 
 # name -> (module, attribute of the module; None: the module itself)
 _EXPORTS: dict[str, tuple[str, str | None]] = {
     "audit": ("calculax.audit", None),
     "curvature": ("calculax.curvature", None),
     "derivatives": ("calculax.derivatives", None),
+    "information": ("calculax.information", None),
     "integrate": ("calculax.integrate", None),
     "numpy": ("calculax.numpy", None),
     "ode": ("calculax.ode", None),
@@ -63,6 +66,7 @@ if (
     from . import audit as audit
     from . import curvature as curvature
     from . import derivatives as derivatives
+    from . import information as information
     from . import integrate as integrate
     from . import numpy as numpy
     from . import ode as ode
@@ -79,10 +83,10 @@ if (
     from .derivatives import mixed_hvp as mixed_hvp
     from .derivatives import stabilize as stabilize
     from .derivatives import vhp as vhp
-    from .entropy import cross_entropy as cross_entropy
-    from .entropy import entropy as entropy
-    from .entropy import entropy_from_samples as entropy_from_samples
-    from .entropy import kl_divergence as kl_divergence
+    from .information import cross_entropy as cross_entropy
+    from .information import entropy as entropy
+    from .information import entropy_from_samples as entropy_from_samples
+    from .information import kl_divergence as kl_divergence
     from .ode import solve_ivp as solve_ivp
 
     __version__: str

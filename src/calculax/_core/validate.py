@@ -26,10 +26,14 @@ from typing import Any
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 __all__ = [
     "boolean",
+    "real_points",
+    "real_scalar",
+    "support_pair",
     "callable_",
     "choice",
     "error_if_traced",
@@ -157,3 +161,110 @@ def positions(where: str, name: str, value: Any, count: int) -> tuple[int, ...]:
             f"be {expected}."
         )
     return out
+
+
+def real_scalar(where: str, name: str, value) -> Any:
+    """``value`` as a real scalar array (not a bool, string or complex number)."""
+    if isinstance(value, bool | np.bool_) or isinstance(value, str | bytes):
+        raise TypeError(
+            f"{where}: `{name}` must be a real number (a Python or NumPy float, or a "
+            f"scalar JAX array); got {value!r}."
+        )
+    if isinstance(value, numbers.Number) and not isinstance(value, numbers.Real):
+        raise TypeError(f"{where}: `{name}` must be a real number; got {value!r}.")
+    try:
+        array = jnp.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{where}: `{name}` must be a real number; got {type(value).__name__} "
+            f"{value!r}."
+        ) from error
+    if array.ndim != 0:
+        raise ValueError(
+            f"{where}: `{name}` must be a scalar; got shape {array.shape}. For "
+            f"many values, jax.vmap over {where}."
+        )
+    if jnp.issubdtype(array.dtype, jnp.complexfloating) or jnp.issubdtype(
+        array.dtype, jnp.bool_
+    ):
+        raise TypeError(
+            f"{where}: `{name}` must be a real number; got dtype {array.dtype}."
+        )
+    return array
+
+
+def support_pair(where: str, support) -> tuple[float, float]:
+    """``support = (lo, hi)``: two Python numbers, ``lo < hi`` (ends may be inf)."""
+    if isinstance(support, str) or not hasattr(support, "__len__"):
+        raise TypeError(
+            f"{where}: `support` must be a pair (lo, hi) of numbers (use -inf/inf "
+            f"for unbounded ends); got {support!r}."
+        )
+    if len(support) != 2:
+        raise ValueError(
+            f"{where}: `support` must be a pair (lo, hi); got {len(support)} "
+            f"entries: {support!r}."
+        )
+    ends = []
+    for end in support:
+        if is_traced(end):
+            raise TypeError(
+                f"{where}: `support` must be concrete numbers, not traced values "
+                "(the pieces of the domain are chosen from it outside jit); pass "
+                "what varies through `args`."
+            )
+        if isinstance(end, bool | np.bool_ | str | bytes) or not (
+            isinstance(end, numbers.Real) or (hasattr(end, "dtype") and np.ndim(end) == 0)
+        ):
+            raise TypeError(
+                f"{where}: `support` must be a pair (lo, hi) of real numbers; got "
+                f"{support!r}."
+            )
+        array = np.asarray(end)
+        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+            raise TypeError(
+                f"{where}: `support` must be a pair (lo, hi) of real numbers; got "
+                f"{support!r}."
+            )
+        ends.append(float(array))
+    lo, hi = ends
+    if math.isnan(lo) or math.isnan(hi):
+        raise ValueError(f"{where}: `support` must not contain nan; got {support!r}.")
+    if not lo < hi:
+        raise ValueError(
+            f"{where}: `support` must satisfy lo < hi; got {support!r}."
+        )
+    return lo, hi
+
+
+def real_points(where: str, name: str, points, dtype) -> Any:
+    """A 1-D array of finite numbers (empty when ``None``)."""
+    if points is None:
+        return jnp.zeros((0,), dtype)
+    if isinstance(points, str | bytes):
+        raise TypeError(f"{where}: `{name}` must be numbers; got {points!r}.")
+    try:
+        array = jnp.asarray(points)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{where}: `{name}` must be a number or a 1-D array of numbers; got "
+            f"{points!r}."
+        ) from error
+    if array.ndim > 1:
+        raise ValueError(
+            f"{where}: `{name}` must be a number or a 1-D array; got shape "
+            f"{array.shape}."
+        )
+    if not (
+        jnp.issubdtype(array.dtype, jnp.floating)
+        or jnp.issubdtype(array.dtype, jnp.integer)
+    ):
+        raise TypeError(
+            f"{where}: `{name}` must be real numbers; got dtype {array.dtype}."
+        )
+    array = jnp.reshape(array, (-1,)).astype(dtype)
+    if not is_traced(array) and not bool(jnp.all(jnp.isfinite(array))):
+        raise ValueError(
+            f"{where}: `{name}` must be finite numbers; got {np.asarray(points)!r}."
+        )
+    return array

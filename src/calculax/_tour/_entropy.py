@@ -21,7 +21,7 @@ import scipy.stats
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..entropy import family_entropy
+from ..information import family_entropy
 
 __all__ = ["chapter", "CASES", "FIGURE"]
 

@@ -1,11 +1,15 @@
-"""Robust one-dimensional quadrature: finite, semi-infinite and infinite intervals."""
+"""Robust one-dimensional integrals: ``quad`` for functions, ``expectation`` for
+integrals against a log-density; finite, semi-infinite and infinite intervals, with
+derivatives in the limits and parameters."""
 
-from ._quad import STATUS as STATUS
+from ._expectation import ExpectationResult as ExpectationResult
+from ._expectation import expectation as expectation
 from ._quad import QuadResult as QuadResult
 from ._quad import quad as quad
 
 __all__ = [
+    "ExpectationResult",
     "QuadResult",
-    "STATUS",
+    "expectation",
     "quad",
 ]

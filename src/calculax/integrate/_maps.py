@@ -1,125 +1,249 @@
-r"""Maps of an interval onto the whole line that make its ends harmless.
+r"""Pieces of the domain and the maps that make their ends harmless.
 
-With :math:`x = x(t)`, :math:`\int_a^b f(x)\,dx = \int_{-\infty}^{\infty}
-f(x(t))\,x'(t)\,dt`, and each map turns the usual troubles at an end into an
-exponentially decaying tail in :math:`t` (the idea of the double-exponential
-rules, Takahasi & Mori 1974, used here only to the first level):
+The domain :math:`[a, b]` is cut at breakpoints (the peaks that
+:mod:`._search` found) into pieces, each with at least one finite end. With
+:math:`x = x(t)`, :math:`\int_u^v f\,dx = \int f(x(t))\,x'(t)\,dt`, and each map
+turns the troubles at an end into an exponentially decaying tail in :math:`t`
+(the first level of the double-exponential idea, Takahasi & Mori 1974):
 
-* ``finite`` :math:`[a, b]`: :math:`x = a + (b-a)\sigma(t)`, evaluated as
-  :math:`b - (b-a)\sigma(-t)` for :math:`t > 0` so the upper end keeps its digits;
-  an algebraic end singularity :math:`(x-a)^{\alpha}`, :math:`\alpha > -1`,
-  becomes :math:`e^{(1+\alpha)t}`;
-* ``right`` :math:`[a, \infty)`: :math:`x = a + e^t` (a :math:`x^{-\beta}` tail
-  becomes :math:`e^{-(\beta-1)t}`); ``left`` :math:`(-\infty, b]`:
-  :math:`x = b - e^t`;
-* ``line`` :math:`(-\infty, \infty)`: :math:`x = c + s\sinh t` (centre ``c``,
-  width ``s``).
+* finite :math:`[u, v]`: :math:`x = u + L\sigma(t)`, evaluated as
+  :math:`v - L\sigma(-t)` for :math:`t > 0` so that the upper end keeps its digits
+  (:math:`L = v - u`); an end behaviour :math:`(x-u)^{\alpha-1}` becomes
+  :math:`e^{\alpha t}`, and a peak of width :math:`w` at :math:`u` sits near
+  :math:`t = \log(w/L)`;
+* :math:`[u, \infty)`: :math:`x = u + w e^t`; :math:`(-\infty, v]`:
+  :math:`x = v - w e^{-t}`, with :math:`w` the width of the peak at the finite end;
+  a tail :math:`x^{-1-\alpha}` becomes :math:`e^{-\alpha t}`.
 
-The map is chosen under the trace from which ends are infinite
-(:func:`jax.lax.switch`), so the limits may be traced. Written by hand because
-quadax's own maps leave an end singularity singular and its epsilon extrapolation,
-which would then be needed, costs about 20 s of compilation per integrand.
+Each piece is integrated over the range of :math:`t` where :math:`x` is
+representable and distinct from the end (:func:`t_range`); beyond it,
+:mod:`._tails` integrates a model of the integrand fitted at the edge.
 """
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
+from typing import Any, NamedTuple
+
 import numpy as np
-from jax.nn import sigmoid, softplus
 
-__all__ = ["mapped", "edge", "tail"]
+from ._backend import sigmoid, softplus
 
+__all__ = [
+    "Pieces",
+    "pieces",
+    "x_of_t",
+    "edge",
+    "initial_intervals",
+    "resolution",
+    "end_cut",
+    "slope_parts",
+    "UNIFORM",
+]
 
-def _finite(t, lo, hi, loc, scale):
-    width = hi - lo
-    x = jnp.where(t < 0, lo + width * sigmoid(t), hi - width * sigmoid(-t))
-    return x, jnp.log(width) - softplus(t) - softplus(-t)
-
-
-def _right(t, lo, hi, loc, scale):
-    return lo + jnp.exp(t), t
-
-
-def _left(t, lo, hi, loc, scale):
-    return hi - jnp.exp(t), t
-
-
-def _line(t, lo, hi, loc, scale):
-    return loc + scale * jnp.sinh(t), jnp.log(scale) + jnp.logaddexp(t, -t) - jnp.log(
-        2.0
-    )
-
-
-def mapped(t, lo, hi, loc, scale):
-    """``x(t)`` and ``log x'(t)`` for the interval ``[lo, hi]`` (see module)."""
-    index = 2 * jnp.isneginf(lo).astype(int) + jnp.isposinf(hi).astype(int)
-    # index: 0 finite, 1 right (hi = inf), 2 left (lo = -inf), 3 line.
-    return jax.lax.switch(index, (_finite, _right, _left, _line), t, lo, hi, loc, scale)
+UNIFORM = 11  # interior points of the uniform part of each piece's initial mesh
+_WIDTH_OFFSETS = (-8.0, -4.0, -2.0, 0.0, 2.0, 4.0)
 
 
 def edge(dtype) -> float:
-    """``|t|`` beyond which some map leaves the dtype's range (``707`` in float64)."""
+    """``|t|`` beyond which ``exp(t)`` leaves the dtype's normal range (``707``)."""
     return float(-np.log(np.finfo(dtype).tiny)) - 1.0
 
 
-def tail(g, t_edge: float, dtype):
-    r"""Estimate of :math:`\int` of the mapped integrand ``g`` beyond :math:`\pm P`.
+def resolution(xp, x, dtype):
+    """The smallest offset from ``x`` that is representable and safely normal."""
+    finfo = np.finfo(dtype)
+    return xp.maximum(4 * float(finfo.tiny), 4 * float(finfo.eps) * xp.abs(x))
 
-    Past :math:`|t| \approx t_e` the map under- or overflows and the integrand
-    reads as ``0``; well before it, an integrand computed in linear space
-    (:math:`f(x)\,x'` with :math:`f(x) \approx 10^{-310}`) is flushed to ``0``.
-    A singularity as strong as :math:`(x-a)^{-0.999}`, or a tail as slow as
-    :math:`1/(x\log^2 x)`, still carries much of its integral there. So the probes
-    stop at :math:`P = t_e/2` (:math:`x \approx 10^{153}` in float64), and the
-    estimate is of everything beyond :math:`P` (conservative: the quadrature
-    integrated part of it). Two models of :math:`|g|` beyond :math:`P`:
 
-    * algebraic, :math:`|g| \approx C|t|^{s}`, when the log-log slope :math:`s`
-      of :math:`|g|` over the octave :math:`[P/2, P]` matches the one over
-      :math:`[P/4, P/2]` (within ``0.1 |s| + 0.05``; an exponential doubles it).
-      This is how a density :math:`1/(x\log^{\beta}x)` looks after the map,
-      :math:`t = \log x`. The part beyond is :math:`|g(P)|\,P/(-s-1)`, and it
-      is **infinite** when :math:`s \ge -1-\delta`, :math:`\delta = 4\log(P)/P`
-      (``0.066`` in float64): the slope of a :math:`1/t` tail with its logarithmic
-      corrections at :math:`P` (``-1.035`` for :math:`-p\log p` of
-      :math:`1/(x\log^2 x)`), the boundary of integrability. So the entropy
-      integrand :math:`-p\log p` of a density with tail :math:`1/(x\log^{\beta}
-      x)`, :math:`\beta \le 2`, is found infinite; one with
-      :math:`2 < \beta \lesssim 2 + \delta` is reported infinite too, and its
-      entropy beyond :math:`x = e^{P}` alone exceeds :math:`P^{-\delta}/\delta`
-      (``10`` nats in float64);
-    * otherwise exponential, :math:`|g| \approx C e^{-\lambda|t|}` through
-      :math:`|t| = P - 1` and :math:`P`: the part beyond is :math:`|g(P)|/\lambda`,
-      doubled as a margin for tails that decay slower than exponentially.
+# Every piece stops at an offset of 2**20 ulp from its finite ends: closer in, the
+# rounding of x displaces the nodes by more than 1e-6 in t, which a slowly
+# decaying integrand (x**-0.99 at 1 - x = 1e-15), or the flank of a peak, turns
+# into noise that the error estimate cannot get below. The tail model
+# (:mod:`._tails`, exact for a power law with two orders of analytic corrections)
+# integrates the rest. In float32, whose tolerance is 1e-4, 2**8 ulp: 2**20 ulp
+# would be an eighth of |x| there.
+_SHARP = {True: 2.0**20, False: 2.0**8}
 
-    Either way ``inf`` where :math:`|g|` does not decay over the last octave
-    (:math:`s \ge 0`). A ``nan`` in ``g`` (``inf * 0`` in :math:`x^2 e^{-x^2}` at
-    :math:`x = 10^{307}`) reads as ``0``, as it does inside the quadrature.
-    Returns the sum over both ends (shape of ``g``'s output); ``inf`` marks a
-    divergent integral.
+
+def _far(dtype) -> float:
+    """How far out an infinite piece is integrated: ``e^(t_e/2 - 8)`` (``1e150``
+    in float64), where ``x * x`` divided by a small number still fits."""
+    return float(np.exp(edge(dtype) / 2 - 8))
+
+
+def end_cut(xp, x, dtype):
+    """Offset from ``x`` at which the rule stops (see ``_SHARP``)."""
+    finfo = np.finfo(dtype)
+    factor = _SHARP[float(finfo.eps) < 1e-10]
+    return xp.maximum(4 * float(finfo.tiny), factor * float(finfo.eps) * xp.abs(x))
+
+
+class Pieces(NamedTuple):
+    """``P`` pieces ``[u, v]`` with width hints and their ``t`` ranges."""
+
+    u: Any
+    v: Any
+    wu: Any  # width of the feature at u (the map's scale at an infinite piece)
+    wv: Any
+    t_lo: Any
+    t_hi: Any
+    su: Any  # whether the integrand may be singular at u (see end_cut)
+    sv: Any
+
+
+def x_of_t(xp, t, u, v, wu, wv):
+    """``x(t)``, ``log x'`` and the realised ``t`` of the piece ``[u, v]``.
+
+    ``x`` is rounded to the floating-point grid, and near a finite end that
+    rounding is large relative to the offset from the end (``1 - x`` at ``1e-15``
+    is off by up to 6%). So ``log x'`` and the returned ``t`` are those of the
+    rounded point itself, computed from its exact offsets ``x - u`` and ``v - x``
+    (``x' = (x-u)(v-x)/L`` on a finite piece, ``x - u`` on ``[u, inf)``): the
+    integrand is then evaluated consistently at a slightly displaced node, whose
+    effect is the integrand's slope in ``t`` times the displacement (small, since
+    the map makes the integrand slowly varying in ``t``), not the log-density's
+    slope in ``x``.
     """
+    right = xp.isposinf(v)
+    left = xp.isneginf(u)
+    # Finite stand-ins for the infinite ends (only the finite branch reads them).
+    fu = xp.where(left, v - 1, u)
+    fv = xp.where(right, u + 1, v)
+    width = fv - fu
+    x_fin = xp.where(
+        t < 0, fu + width * sigmoid(xp, t), fv - width * sigmoid(xp, -t)
+    )
+    w = xp.where(right, wu, wv)
+    signed = xp.where(right, t, -t)
+    x_inf = xp.where(right, fu + w * xp.exp(signed), fv - w * xp.exp(signed))
+    infinite = right | left
+    x = xp.where(infinite, x_inf, x_fin)
+    below = x - fu  # exact near u
+    above = fv - x  # exact near v
+    log_below, log_above = xp.log(below), xp.log(above)
+    log_fin = log_below + log_above - xp.log(width)
+    t_fin = log_below - log_above
+    log_inf = xp.where(right, log_below, log_above)
+    t_inf = xp.where(right, log_below - xp.log(w), xp.log(w) - log_above)
+    # Where rounding put x on an end (an offset of 0), fall back to the nominal t.
+    bad = ~xp.isfinite(xp.where(infinite, log_inf, log_fin))
+    log_nominal = xp.where(
+        infinite,
+        xp.log(w) + signed,
+        xp.log(width) - softplus(xp, t) - softplus(xp, -t),
+    )
+    log_dx = xp.where(bad, log_nominal, xp.where(infinite, log_inf, log_fin))
+    t_real = xp.where(bad, t, xp.where(infinite, t_inf, t_fin))
+    return x, log_dx, t_real
 
-    def size(t):
-        y = jnp.abs(g(jnp.asarray(t, dtype)))
-        return jnp.where(jnp.isnan(y), 0.0, y)
 
-    probe = t_edge / 2
-    delta = 4 * np.log(probe) / probe
-    total = jnp.zeros(())
-    for sign in (-1.0, 1.0):
-        outer = size(sign * probe)
-        inner = size(sign * (probe - 1.0))
-        half, quarter = size(sign * probe / 2), size(sign * probe / 4)
-        slope = (jnp.log(outer) - jnp.log(half)) / np.log(2.0)
-        before = (jnp.log(half) - jnp.log(quarter)) / np.log(2.0)
-        algebraic = jnp.abs(slope - before) <= 0.1 * jnp.abs(before) + 0.05
-        divergent = (slope >= 0) | (algebraic & (slope >= -1 - delta))
-        power = outer * probe / jnp.where(slope < -1, -slope - 1, 1.0)
-        rate = jnp.log(inner) - jnp.log(outer)
-        exponential = jnp.where(
-            rate > 0, 2 * outer / jnp.where(rate > 0, rate, 1.0), jnp.inf
-        )
-        lost = jnp.where(divergent, jnp.inf, jnp.where(algebraic, power, exponential))
-        total = total + jnp.where(outer == 0, 0.0, lost)
-    return total
+def slope_parts(xp, x, u, v):
+    """``x'(t)`` and ``d log x'/dt`` at the realised point ``x`` of ``[u, v]``.
+
+    From the exact offsets (products, no ``exp`` of a large logarithm), so that
+    ``dM/dt = ell'(x) x' + d log x'/dt`` keeps its digits when the two terms
+    nearly cancel (``x**(a-1)`` at ``0`` with ``a = 1e-3``).
+    """
+    right = xp.isposinf(v)
+    left = xp.isneginf(u)
+    width = xp.where(right | left, 1.0, v - u)
+    below = x - xp.where(left, 0.0, u)
+    above = xp.where(right, 0.0, v) - x
+    dx = xp.where(right, below, xp.where(left, above, below * above / width))
+    dlog = xp.where(right, 1.0, xp.where(left, -1.0, (above - below) / width))
+    return dx, dlog
+
+
+def _t_range(xp, u, v, wu, wv, dtype):
+    """The ``t`` range of each piece where ``x(t)`` is representable and off the
+    ends (empty, ``t_lo = t_hi``, for an empty piece)."""
+    cap = edge(dtype)
+    big = _far(dtype)
+    right = xp.isposinf(v)
+    left = xp.isneginf(u)
+    safe_u = xp.where(left, 0.0, u)
+    safe_v = xp.where(right, 0.0, v)
+    finite = ~(left | right)
+    width = xp.where(finite & (v > u), v - u, 1.0)
+    res_u, res_v = end_cut(xp, safe_u, dtype), end_cut(xp, safe_v, dtype)
+    lo_f = xp.log(res_u / width)
+    hi_f = -xp.log(res_v / width)
+    far_r = xp.maximum(big, 16 * xp.abs(safe_u))
+    far_l = xp.maximum(big, 16 * xp.abs(safe_v))
+    lo = xp.where(right, xp.log(res_u / wu), xp.where(left, -xp.log(far_l / wv), lo_f))
+    hi = xp.where(right, xp.log(far_r / wu), xp.where(left, -xp.log(res_v / wv), hi_f))
+    lo, hi = xp.clip(lo, -cap, cap), xp.clip(hi, -cap, cap)
+    degenerate = ~(hi > lo) | ~(v > u)
+    mid = xp.where(degenerate, 0.0, 0.5 * (lo + hi))
+    return xp.where(degenerate, mid, lo), xp.where(degenerate, mid, hi)
+
+
+def pieces(be, a, b, breaks, widths, sharp, width_a, width_b, dtype) -> Pieces:
+    """Pieces of ``[a, b]`` cut at ``breaks`` (``nan`` entries unused).
+
+    ``widths[i]`` is the width of the feature at ``breaks[i]``, ``sharp[i]``
+    whether the integrand may be singular there (the support's ends always may);
+    ``width_a`` and ``width_b`` the widths at the support's ends. Unused breaks
+    give empty pieces (``t_lo = t_hi``), so the number of pieces is static:
+    ``len(breaks) + 1``.
+    """
+    xp = be.xp
+    valid = xp.isfinite(breaks) & (breaks > a) & (breaks < b)
+    order = xp.argsort(xp.where(valid, breaks, xp.inf), stable=True)
+    # Unused breaks go to b: they make zero-length pieces at the end.
+    cut = xp.where(valid, breaks, b)[order]
+    wcut = xp.where(valid, widths, 1.0)[order]
+    scut = (valid & sharp)[order]
+    ends = xp.concatenate([xp.reshape(a, (1,)), cut, xp.reshape(b, (1,))])
+    yes = xp.ones((1,), bool)
+    s_ends = xp.concatenate([yes, scut, yes])
+    w_ends = xp.concatenate(
+        [xp.reshape(width_a, (1,)), wcut, xp.reshape(width_b, (1,))]
+    )
+    count = xp.sum(valid)
+    # The last used piece ends at b: its width there is width_b.
+    index = xp.arange(w_ends.shape[0])
+    w_ends = xp.where(index > count, width_b, w_ends)
+    u, v = ends[:-1], ends[1:]
+    wu, wv = w_ends[:-1], w_ends[1:]
+    s_ends = xp.where(index > count, True, s_ends)
+    su, sv = s_ends[:-1], s_ends[1:]
+    # A piece reaching an infinite end takes the width at its finite end, within
+    # the range where x = u + w e^t reaches both the end's resolution and far out.
+    cap = edge(dtype)
+    far = xp.maximum(_far(dtype), 16 * xp.abs(xp.where(xp.isfinite(u), u, v)))
+    wu = xp.where(xp.isneginf(u), wv, wu)
+    wv = xp.where(xp.isposinf(v), wu, wv)
+    infinite = xp.isneginf(u) | xp.isposinf(v)
+    low, high = far * float(np.exp(-cap)), far / 16
+    wu = xp.where(infinite, xp.clip(wu, low, high), wu)
+    wv = xp.where(infinite, xp.clip(wv, low, high), wv)
+    lo, hi = _t_range(xp, u, v, wu, wv, dtype)
+    return Pieces(u, v, wu, wv, lo, hi, su, sv)
+
+
+def initial_intervals(xp, p: Pieces):
+    """The first mesh: per piece a uniform grid plus points around the peak widths.
+
+    Returns ``(lo, hi, piece)`` of shape ``(P * S,)``.
+    """
+    dtype = p.u.dtype
+    n_pieces = p.u.shape[0]
+    uniform = xp.linspace(0.0, 1.0, UNIFORM + 2, dtype=dtype)
+    offsets = xp.asarray(_WIDTH_OFFSETS, dtype)
+    right = xp.isposinf(p.v)
+    left = xp.isneginf(p.u)
+    finite = ~(right | left)
+    width = xp.where(finite & (p.v > p.u), p.v - p.u, 1.0)
+    at_u = xp.where(right, 0.0, xp.log(p.wu / width))
+    at_v = xp.where(left, 0.0, -xp.log(p.wv / width))
+    lo, hi = p.t_lo[:, None], p.t_hi[:, None]
+    grid = lo + (hi - lo) * uniform[None, :]
+    extra = xp.concatenate([at_u[:, None] + offsets, at_v[:, None] + offsets], axis=1)
+    points = xp.sort(xp.concatenate([grid, xp.clip(extra, lo, hi)], axis=1), axis=1)
+    piece = xp.repeat(xp.arange(n_pieces), points.shape[1] - 1)
+    return (
+        xp.reshape(points[:, :-1], (-1,)),
+        xp.reshape(points[:, 1:], (-1,)),
+        piece,
+    )

@@ -1,219 +1,250 @@
-r"""``quad``: adaptive Gauss-Kronrod quadrature with error estimate and status.
-
-The interval is first mapped onto the whole line by :func:`._maps.mapped` (end
-singularities and algebraic tails become exponentially decaying ends), then
-:func:`quadax.quadgk` integrates over :math:`t \in (-\infty, 0] \cup [0, \infty)`
-(21-point Gauss-Kronrod rule, global adaptive bisection, QUADPACK's error
-estimate). What this layer adds is the calculax contract: scalar limits that may be
-infinite (and traced), tolerances named ``rtol``/``atol``, a result that carries its
-error estimate and a status, ``throw=True`` by default, and derivatives with respect
-to the limits and the parameters by the Leibniz rule,
-
-.. math::
-
-    \frac{d}{d\theta}\int_a^b f(x,\theta)\,dx
-    = \int_a^b \partial_\theta f\,dx + f(b)\,b'(\theta) - f(a)\,a'(\theta),
-
-as a :func:`jax.custom_jvp` whose tangent is linear in the tangents (a Jacobian
-integral, itself a ``quad``, contracted with them; see :mod:`._line`): forward and
-reverse mode, any order, under ``jit`` and ``vmap``.
-"""
+r"""``quad``: adaptive quadrature of a JAX function, with an error bound and a status."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import quadax
 
-from ._line import (
-    Options,
-    contract,
-    hoist,
-    jacobian_integrand,
-    live_leaves,
-    solve,
+from .._core.results import RESULTS, AbstractResult, finish
+from .._core.validate import boolean, is_traced, positive_int
+from ._checks import (
+    K_MAX,
+    checked_points,
+    checked_tolerances,
+    differentiable,
+    host,
+    initial_slots,
+    prepare,
+    scalar_limit,
+    status_item,
 )
-from ._maps import mapped
+from ._solve import Options, solve, status_index
 
-__all__ = ["quad", "QuadResult", "STATUS"]
-
-STATUS = quadax.STATUS
-BY_CODE = {int(member): member for member in STATUS}  # code -> STATUS member
-_MAX_NINTER = 200
+__all__ = ["quad", "QuadResult"]
 
 
-class QuadResult(eqx.Module):
-    """Value, error estimate and status of :func:`quad`.
+class QuadResult(AbstractResult):
+    r"""The integral, an estimate of its error, and a status.
 
     Attributes:
         value: the integral, shape of ``f``'s output.
-        error: estimate of ``|value - integral|``.
-        status: integer code, ``0`` when the tolerance was met; any other code is a
-            member of :data:`STATUS` whose message (``STATUS[code].message``) says
-            what went wrong and what to do. ``STATUS.truncation`` (5): the part of
-            the integral beyond the range the map can represent (a singularity
-            nearly as strong as ``1/x``, a tail nearly as slow as ``1/x``) exceeds
-            the tolerance; it is included in ``error``.
-        neval: number of integrand evaluations.
+        error: estimate of ``|value - integral|``, same shape; ``inf`` where no
+            bound is known (an integrand that was zero at every point sampled, a
+            non-finite value, missing mass).
+        status: a :data:`calculax.RESULTS` item (an integer array under
+            ``jit``/``vmap``); ``RESULTS.successful`` when the tolerance was met.
+        neval: the number of integrand evaluations of the adaptive rule.
     """
 
     value: jax.Array
     error: jax.Array
-    status: jax.Array
+    status: Any
     neval: jax.Array
 
-    @property
-    def message(self) -> str:
-        """The status message (concrete results only)."""
-        return BY_CODE[int(self.status)].message
+
+class _Flat(eqx.Module):
+    """``(x, params) -> (log max|f|, f / max|f|)``, ``f`` flattened (re and im).
+
+    The scale ``max|f|`` is held constant under differentiation: the product
+    ``exp(ell) * phi`` is ``f`` itself, so its derivative is ``df`` exactly (a
+    quotient rule through ``f / max|f|`` would read ``0/0`` where ``f``
+    underflows).
+    """
+
+    form: Callable
+    is_complex: bool = eqx.field(static=True)
+
+    def values(self, x, params):
+        y = jnp.reshape(self.form(x, params), (-1,))
+        if self.is_complex:
+            y = jnp.concatenate([jnp.real(y), jnp.imag(y)])
+        return y.astype(jnp.result_type(x))
+
+    def __call__(self, x, params):
+        y = self.values(x, params)
+        size = jax.lax.stop_gradient(jnp.max(jnp.abs(y)))
+        scale = jnp.where((size > 0) & jnp.isfinite(size), size, 1.0)
+        ell = jnp.where(size > 0, jnp.log(scale), -jnp.inf)
+        ell = jnp.where(jnp.isnan(size), jnp.nan, ell)
+        ell = jnp.where(jnp.isinf(size), jnp.inf, ell)
+        return ell, y / scale
 
 
-def _check_limits(a, b) -> tuple[jax.Array, jax.Array]:
-    for name, limit in (("a", a), ("b", b)):
-        if jnp.ndim(limit) != 0:
-            raise ValueError(
-                f"quad: the limit `{name}` must be a scalar, got shape "
-                f"{jnp.shape(limit)}; vmap over quad to integrate over many intervals."
-            )
-    dtype = jnp.result_type(float, a, b)
-    return jnp.asarray(a, dtype), jnp.asarray(b, dtype)
+class _LogSize(eqx.Module):
+    """``(x, params) -> log max|f|``: what the peak search climbs."""
+
+    flat: _Flat
+
+    def __call__(self, x, params):
+        return jnp.log(jnp.max(jnp.abs(self.flat.values(x, params))))
+
+
+def _finish_limits(xp, a, b, out):
+    """``-I`` for reversed limits, ``0`` on an empty interval, ``nan`` for a nan
+    limit (status ``nonfinite``)."""
+    value, error, status, intervals = out[:4]
+    sign = xp.where(b < a, -1.0, 1.0).astype(a.dtype)
+    empty = a == b
+    bad_limit = xp.isnan(a) | xp.isnan(b)
+    value = xp.where(empty, 0.0, sign * value)
+    error = xp.where(empty, 0.0, error)
+    status = xp.where(empty, 0, status)
+    value = xp.where(bad_limit, xp.nan, value)
+    error = xp.where(bad_limit, xp.inf, error)
+    status = xp.where(bad_limit, status_index(RESULTS.nonfinite), status)
+    return value, error, status, intervals
+
+
+def _ordered(xp, a, b):
+    """``(lo, hi)`` of the interval, ``(0, 1)`` where it is empty or nan (the
+    result is fixed by :func:`_finish_limits`)."""
+    # A select on a predicate held constant: each limit's derivative goes to its
+    # own end only (a minimum would send 0 * inf = nan from an infinite Leibniz
+    # term at the other end).
+    swap = b < a
+    if xp is jnp:
+        swap = jax.lax.stop_gradient(swap)
+    lo, hi = xp.where(swap, b, a), xp.where(swap, a, b)
+    safe = (lo == hi) | xp.isnan(a) | xp.isnan(b)
+    return xp.where(safe, 0.0, lo).astype(a.dtype), xp.where(safe, 1.0, hi).astype(
+        a.dtype
+    )
 
 
 def quad(
-    f: Callable[..., jax.Array],
+    f: Callable[..., Any],
     a,
     b,
     *,
     args: tuple = (),
-    rtol=None,
-    atol=None,
-    max_ninter: int = _MAX_NINTER,
+    rtol: float | None = None,
+    atol: float | None = None,
+    points=None,
+    max_ninter: int = 1000,
     throw: bool = True,
 ) -> QuadResult:
-    r"""Integrate ``f`` from ``a`` to ``b`` with an error estimate.
+    r"""Integrate ``f`` from ``a`` to ``b`` with an error bound.
 
     .. math::
 
         I = \int_a^b f(x, *\mathrm{args})\,dx, \qquad
         |I - \text{value}| \le \max(\text{atol}, \text{rtol}\,|I|)
 
-    is the target (QUADPACK's criterion). ``a`` and ``b`` may be ``-inf``/``inf``;
-    integrable singularities at ``a`` or ``b`` (``x**-0.5``, ``log x``) are handled by
-    the map to the line (:mod:`calculax.integrate._maps`). A singular or
-    discontinuous point inside ``(a, b)`` should be made a limit (split the
-    integral). Works under ``jit`` and ``vmap`` (limits may be traced);
-    ``jax.grad``, ``jax.vjp``, ``jax.jvp`` and higher orders with respect to ``a``,
-    ``b``, ``args`` and values ``f`` closes over follow the Leibniz rule (module
-    docstring): :math:`\pm f` at a finite limit (``0`` at an infinite one; ``inf``
-    at an end singularity), and for the parameters a second ``quad`` of
-    :math:`[\partial f/\partial\theta, |\partial f/\partial\theta|]`
-    (only the parameters being differentiated; its tolerance is relative to the
-    integral of :math:`|\partial f/\partial\theta|`). That derivative integral
-    raises like the value with ``throw=True``, and gives a ``nan`` derivative with
-    ``throw=False``, when it misses its tolerance.
+    is the target (QUADPACK's criterion, on the max-norm over ``f``'s outputs).
+    ``quad(f, b, a)`` is ``-quad(f, a, b)``, and an empty interval gives ``0``.
+
+    How: a search for the peaks of :math:`\log|f|` over every scale of the
+    interval (a multi-start ascent; see :mod:`calculax.integrate._search`) cuts
+    ``[a, b]`` at the peaks it finds, so that a bump at ``1e6`` on
+    ``(-inf, inf)`` or a narrow spike is integrated where it is. Each piece is
+    mapped so that its ends become exponentially decaying tails (end
+    singularities like ``x**-0.999`` and ``log x``, tails like ``1/x**2``), then
+    integrated by adaptive 21-point Gauss-Kronrod quadrature; what lies beyond
+    the range the arithmetic can represent (half of
+    :math:`\int_0^1 x^{-0.999}dx` lies below ``1e-308``) is integrated from a
+    model fitted there, with its uncertainty in ``error``.
+
+    What the result promises: with ``status == RESULTS.successful`` the value met
+    the tolerance (its ``error`` is an estimate of the actual error, not a proof:
+    a spike narrower than the sampling on top of a broad integrand, which the
+    search cannot see, is missed, as it is by every quadrature rule). Every other
+    status says why the value may be wrong, with ``error`` covering it where it can
+    (``inf`` where it cannot):
+
+    * ``nonfinite``: ``f`` returned ``nan`` or ``inf`` at a sampled point, or a
+      limit is ``nan`` (the value is ``nan``);
+    * ``divergent``: the integral is infinite (value ``+-inf``);
+    * ``unverified``: ``f`` was exactly ``0`` at every point sampled, so ``0`` is
+      not confirmed (``error`` is ``inf``);
+    * ``roundoff``: the tolerance is below what the arithmetic allows (a feature
+      of width ``w`` at ``x`` is located only to ``eps |x| / w``);
+    * ``max_subintervals``, ``bad_integrand``, ``truncation``: the subdivision
+      ran out of sub-intervals, met the floating-point spacing, or left a part it
+      could not model beyond the representable range.
+
+    ``throw=True`` raises on any of these (:class:`calculax.NumericalError`, or an
+    ``equinox`` runtime error under ``jit``).
+
+    Works under ``jit`` and ``vmap`` (limits may be traced); ``jax.grad``,
+    ``jax.jvp`` and higher orders with respect to ``a``, ``b``, ``args`` and values
+    ``f`` closes over follow the Leibniz rule: :math:`\pm f` at a finite limit
+    (``0`` at an infinite one) and, for parameters, a second integral of
+    :math:`\partial f/\partial\theta` with its own error control (a derivative
+    integral that misses its tolerance raises with ``throw=True`` and is ``nan``
+    with ``throw=False``).
 
     Args:
-        f: ``f(x, *args) -> array``, JAX-traceable; ``x`` is a scalar.
-        a, b: scalar limits, finite or infinite.
-        args: extra arguments passed to ``f`` (pytree of arrays; differentiable).
-        rtol, atol: relative and absolute tolerance (Python floats); default
+        f: ``f(x, *args) -> array``, JAX-traceable, ``x`` a scalar; real or complex.
+        a, b: scalar limits, finite or infinite, in either order.
+        args: extra arguments of ``f`` (a tuple of arrays; differentiable).
+        rtol, atol: relative and absolute tolerance; defaults
             ``max(eps**0.75, 1000 eps)`` of the working dtype (``1.8e-12`` in
-            float64, ``1.2e-4`` in float32, where the error estimate's own floor is
-            near ``1e-5``) and ``0``.
-        max_ninter: maximum number of sub-intervals (static).
-        throw: raise (via ``equinox.error_if``, which survives ``jit``) when the
-            tolerance is not met; with ``False`` the status reports it instead.
+            float64, ``1.2e-4`` in float32) and ``0``.
+        points: interior points where ``f`` is singular or has a kink or jump
+            (a 1-D array of finite numbers): the interval is cut there.
+        max_ninter: how many sub-intervals the adaptive subdivision may add.
+        throw: raise on any status other than ``successful`` (default).
 
     Returns:
-        :class:`QuadResult` with ``value`` (shape of ``f``'s output), ``error``,
-        ``status`` and ``neval`` (scalars).
+        :class:`QuadResult` (``value`` with ``f``'s output shape, ``error``,
+        ``status``, ``neval``).
 
     Raises:
-        ValueError: non-scalar limits; or, with ``throw=True``, an integral whose
-            tolerance was not met (the message names the reason: divergence,
-            roundoff, too few sub-intervals, ...).
+        TypeError: ``f`` not callable, or not callable as ``f(x, *args)`` with a
+            scalar ``x``; limits or tolerances of the wrong type.
+        ValueError: non-scalar or ``nan`` limits, negative tolerances, a bad
+            ``points`` array.
+        calculax.NumericalError: with ``throw=True``, any status but
+            ``successful`` (concrete inputs); under ``jit`` an
+            ``equinox.EquinoxRuntimeError`` with the same message.
 
     Example:
         >>> import jax.numpy as jnp
         >>> from calculax.integrate import quad
         >>> r = quad(lambda x: jnp.exp(-x * x), -jnp.inf, jnp.inf)
-        >>> print(f"{float(r.value):.6f} {int(r.status)}")
-        1.772454 0
+        >>> print(f"{float(r.value):.6f} {r.status}")
+        1.772454 successful
+        >>> print(f"{float(quad(lambda x: x, 2.0, 0.0).value):.6f}")  # reversed
+        -2.000000
     """
-    a, b = _check_limits(a, b)
-    eps = float(np.finfo(a.dtype).eps)
+    a, b, dtype = scalar_limit("quad", a, b)
+    rtol, atol = checked_tolerances("quad", rtol, atol, dtype)
+    points = checked_points("quad", points, dtype)
+    max_ninter = positive_int("quad", "max_ninter", max_ninter)
+    throw = boolean("quad", "throw", throw)
+    form, params, shape, out_dtype = prepare("quad", f, args, dtype)
+    flat = _Flat(form, bool(jnp.issubdtype(out_dtype, jnp.complexfloating)))
     options = Options(
-        float(max(eps**0.75, 1000 * eps) if rtol is None else rtol),
-        float(0.0 if atol is None else atol),
-        int(max_ninter),
+        rtol=rtol,
+        atol=atol,
+        capacity=max_ninter + initial_slots(K_MAX, points.shape[0]),
+        k_max=K_MAX,
+        differentiable=differentiable(_LogSize(flat), params, dtype),
     )
-    # Values `f` closes over become explicit parameters, visible to the derivative.
-    fn, params = hoist(_Unpacked(f), a, args)
-    value, error, status, neval = _quad(
-        a, b, params, fn=fn, options=options, throw=throw
+    xp = jnp if is_traced((a, b, params, points)) else np
+    if xp is np:
+        a, b, points = host((a, b, points), dtype)
+    lo, hi = _ordered(xp, a, b)
+    out = solve(flat, _LogSize(flat), options, throw, lo, hi, params, points, points, 1.0)
+    value, error, status, intervals = _finish_limits(xp, a, b, out)
+    value, error = _shaped(value, error, shape, out_dtype)
+    result = QuadResult(value, error, status_item(status), 21 * intervals)
+    return finish(result, throw, "quad")
+
+
+def _shaped(value, error, shape, out_dtype):
+    """Undo the flattening (and the real/imaginary split of a complex ``f``)."""
+    if jnp.issubdtype(out_dtype, jnp.complexfloating):
+        half = value.shape[0] // 2
+        value = value[:half] + 1j * value[half:]
+        error = jnp.hypot(error[:half], error[half:])
+    dtype = jnp.result_type(value.dtype, out_dtype)
+    return (
+        jnp.reshape(value, shape).astype(dtype),
+        jnp.reshape(error, shape).astype(jnp.real(jnp.zeros((), dtype)).dtype),
     )
-    if throw:
-        messages = [member.message for member in STATUS]
-        value = eqx.branched_error_if(value, status != STATUS.normal, status, messages)
-    return QuadResult(value, error, status, neval)
-
-
-class _Unpacked(eqx.Module):
-    """``f(x, args)`` for ``f(x, *args)``."""
-
-    f: Callable = eqx.field(static=True)
-
-    def __call__(self, x, args):
-        return self.f(x, *args)
-
-
-def _on_line(fn, t, limits_params):
-    """``f(x(t)) x'(t)``; ``0`` where ``x'`` underflows (the far ends)."""
-    a, b, params = limits_params
-    x, log_dx = mapped(t, a, b, jnp.zeros_like(a), jnp.ones_like(a))
-    y = fn(x, params)
-    dx = jnp.exp(log_dx)
-    return jnp.where(dx > 0, y * dx, jnp.zeros_like(y))
-
-
-@eqx.filter_custom_jvp
-def _quad(a, b, params, *, fn, options, throw):
-    del throw
-    g = jax.tree_util.Partial(_on_line, fn)
-    return solve(g, jnp.zeros_like(a), (a, b, params), options)
-
-
-def _at_limit(fn, limit, params, tangent):
-    """Boundary term ``f(limit) * tangent``; ``0`` at an infinite limit."""
-    finite = jnp.isfinite(limit)
-    y = fn(jnp.where(finite, limit, jnp.zeros_like(limit)), params)
-    return jnp.where(finite, y, jnp.zeros_like(y)) * tangent
-
-
-@_quad.def_jvp
-def _quad_jvp(primals, tangents, *, fn, options, throw):
-    r"""Leibniz: :math:`\dot I = \int_a^b \partial_\theta f\,\dot\theta\,dx
-    + f(b)\dot b - f(a)\dot a`, the first integral as a Jacobian (see ``_line``)."""
-    a, b, params = primals
-    ta, tb, tparams = tangents
-    out = _quad(a, b, params, fn=fn, options=options, throw=throw)
-    value = out[0]
-    tangent = jnp.zeros_like(value)
-    _, treedef, live, tans = live_leaves(params, tparams)
-    if tans:
-        size_out = int(np.prod(jnp.shape(value), dtype=int))
-        jac = jacobian_integrand(fn, treedef, live, size_out)
-        j_value, _, j_status, _ = _quad(
-            a, b, params, fn=jac, options=options, throw=throw
-        )
-        tangent = tangent + contract(j_value, j_status, tans, value, throw)
-    if tb is not None:
-        tangent = tangent + _at_limit(fn, b, params, tb)
-    if ta is not None:
-        tangent = tangent - _at_limit(fn, a, params, ta)
-    zero_int = np.zeros((), dtype=jax.dtypes.float0)
-    return out, (tangent, jnp.zeros_like(out[1]), zero_int, zero_int)

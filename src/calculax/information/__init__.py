@@ -1,5 +1,8 @@
-"""Differential entropy, KL divergence and cross-entropy: closed forms, quadrature and
-sample estimators."""
+"""Differential entropy, KL divergence and cross-entropy: closed forms, quadrature of
+log-densities and sample estimators.
+
+(The subpackage is ``calculax.information``; ``calculax.entropy`` is the function.)
+"""
 
 from ._closed_form import FAMILIES as FAMILIES
 from ._closed_form import family_entropy as family_entropy

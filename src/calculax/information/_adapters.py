@@ -4,7 +4,7 @@ Recognised by duck typing on the class's module (``numpyro.distributions...``,
 ``tensorflow_probability.substrates.jax...``, ``distrax...``), so none of these
 libraries is imported by calculax. A recognised family is mapped to the SciPy family
 with the same density and handed to calculax's own closed form
-(:func:`calculax.entropy.family_entropy`, tested against mpmath at extreme
+(:func:`calculax.information.family_entropy`, tested against mpmath at extreme
 parameters), not to the library's ``entropy()``: TFP's, for instance, returns ``0``
 for a ``Beta(2, 1e20)``. The parameters stay JAX arrays, so the result is
 differentiable in them and has the distribution's ``batch_shape``.
@@ -50,6 +50,7 @@ class Adapted(NamedTuple):
     batch_shape: tuple = ()
     logpdf: Callable | None = None
     support: tuple[float, float] | None = None
+    loc: object = 0.0
 
 
 def _attr(dist, *names):
@@ -166,7 +167,16 @@ def adapt(dist) -> Adapted | None:
 
         try:
             return Adapted(
-                "family", library, cls, name, shapes(read), scale(read), batch
+                "family",
+                library,
+                cls,
+                name,
+                shapes(read),
+                scale(read),
+                batch,
+                _LogProb(dist),
+                _family_support(name, dist),
+                _loc(dist),
             )
         except AttributeError:
             pass  # parametrised another way (TFP's log_rate, ...): quadrature
@@ -189,6 +199,34 @@ def adapt(dist) -> Adapted | None:
         support=support,
         batch_shape=batch,
     )
+
+
+_LINE = ("norm", "cauchy", "laplace", "logistic", "gumbel_r", "t")
+
+
+def _loc(dist):
+    value = getattr(dist, "loc", None)
+    return 0.0 if value is None or callable(value) else jnp.asarray(value)
+
+
+def _family_support(name: str, dist) -> tuple[float, float] | None:
+    """The support of a library family (``None`` when it depends on traced or
+    batched parameters)."""
+    try:
+        if name in _LINE:
+            return (-np.inf, np.inf)
+        if name == "beta":
+            return (0.0, 1.0)
+        if name == "vonmises":
+            loc = float(_loc(dist))
+            return (loc - np.pi, loc + np.pi)
+        if name == "uniform":
+            return (float(dist.low), float(dist.high))
+        if name == "pareto":
+            return (float(_attr(dist, "scale")), np.inf)
+        return (0.0, np.inf)
+    except (TypeError, AttributeError, ValueError):  # traced or batched bounds
+        return None
 
 
 class _LogProb:

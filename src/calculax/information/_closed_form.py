@@ -17,7 +17,7 @@ def _unknown(name: str) -> ValueError:
     return ValueError(
         f"family_entropy: no closed form for family {name!r}. Families with one: "
         f"{', '.join(FAMILIES)}. For any other density call "
-        "calculax.entropy.entropy(logpdf, support=(lo, hi)) with a JAX log-density."
+        "calculax.entropy(logpdf, support=(lo, hi)) with a JAX log-density."
     )
 
 
@@ -28,7 +28,7 @@ def family_entropy(name: str, *shapes, scale=1.0) -> jax.Array:
 
     where :math:`H_{\text{standard}}` is the family's closed form at ``loc=0,
     scale=1`` (``loc`` never matters), written so that no term cancels at extreme
-    parameters (see :mod:`calculax.entropy._families._special`). Traceable: works
+    parameters (see :mod:`calculax.information._families._special`). Traceable: works
     under ``jit``, ``vmap`` and ``grad`` with respect to every parameter; the
     parameters broadcast against each other.
 
@@ -47,7 +47,7 @@ def family_entropy(name: str, *shapes, scale=1.0) -> jax.Array:
             under ``jit``).
 
     Example:
-        >>> from calculax.entropy import family_entropy
+        >>> from calculax.information import family_entropy
         >>> print(f"{float(family_entropy('gamma', 1e10)):.6f}")
         12.931864
     """

@@ -8,11 +8,16 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy import stats
 
 from ._closed_form import FAMILIES
 
-__all__ = ["ScipyParts", "scipy_parts", "MULTIVARIATE", "supported_message"]
+__all__ = [
+    "ScipyParts",
+    "scipy_parts",
+    "is_scipy",
+    "MULTIVARIATE",
+    "supported_message",
+]
 
 MULTIVARIATE = ("multivariate_normal", "multivariate_t", "dirichlet", "wishart")
 
@@ -40,8 +45,17 @@ class ScipyParts(NamedTuple):
     support: tuple[float, float]
 
 
+def is_scipy(obj) -> bool:
+    """Whether ``obj`` comes from ``scipy.stats`` (checked without importing it)."""
+    return (type(obj).__module__ or "").startswith("scipy.stats")
+
+
 def scipy_parts(dist) -> ScipyParts | None:
     """Family name, shapes, loc, scale and support; ``None`` if not univariate."""
+    if not is_scipy(dist):
+        return None
+    from scipy import stats
+
     family = getattr(dist, "dist", None)
     if not isinstance(family, stats.rv_continuous):
         return None
@@ -60,7 +74,9 @@ def callback_logpdf(dist):
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # SciPy's own overflow chatter
                 values = dist.logpdf(np.asarray(y, np.float64))
-            return np.asarray(values, x.dtype)
+                # A log-density beyond the dtype's range is -inf (or +inf) there:
+                # cast inside the same silence (float32 overflows at 3.4e38).
+                return np.asarray(values, x.dtype)
 
         out = jax.ShapeDtypeStruct(x.shape, x.dtype)
         return jax.pure_callback(host, out, x, vmap_method="expand_dims")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import ndtri
 
+from ..._core.results import RESULTS, finish
+from ..._core.validate import boolean, in_open_interval, positive_int
+from .._entropy import checked_base, rebase
 from .._result import EntropyResult
 from ._correa import correa
 from ._ebrahimi import ebrahimi
@@ -28,16 +29,42 @@ SPACING_METHODS = {
 METHODS = (*SPACING_METHODS, "knn")
 
 
+def _samples(x):
+    """``x`` as a real float array; complex, bool, non-numeric refused."""
+    if isinstance(x, str | bytes):
+        raise TypeError(f"entropy_from_samples: `x` must be an array of numbers; got {x!r}.")
+    try:
+        x = jnp.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"entropy_from_samples: `x` must be an array of numbers; got "
+            f"{type(x).__name__}."
+        ) from error
+    if jnp.issubdtype(x.dtype, jnp.complexfloating):
+        raise TypeError(
+            "entropy_from_samples: `x` must be real; got complex samples (the "
+            "entropy of a complex variable is that of its real and imaginary parts "
+            "as a 2-D sample: pass jnp.stack([x.real, x.imag], axis=1))."
+        )
+    if not (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)):
+        raise TypeError(
+            f"entropy_from_samples: `x` must be real numbers; got dtype {x.dtype}."
+        )
+    return x.astype(jnp.result_type(float, x))
+
+
 def _check(x, method: str, window: int | None, k: int):
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise ValueError(
-            f"entropy_from_samples: unknown method {method!r}; choose one of "
-            f"{METHODS} (or 'auto')."
+            f"entropy_from_samples: `method` must be one of {METHODS} or 'auto'; "
+            f"got {method!r}."
         )
     if x.ndim not in (1, 2):
         raise ValueError(
             f"entropy_from_samples: `x` must have shape (n,) or (n, d), got {x.shape}."
         )
+    if x.ndim == 2 and x.shape[1] == 0:
+        raise ValueError("entropy_from_samples: `x` has shape (n, 0): no variables.")
     n = x.shape[0]
     if method == "knn":
         if not 1 <= k < n:
@@ -51,14 +78,20 @@ def _check(x, method: str, window: int | None, k: int):
             f"entropy_from_samples: method {method!r} is one-dimensional but `x` has "
             f"shape {x.shape}; use method='knn' for d > 1."
         )
-    m = default_window(n) if window is None else window
-    if n < 3 or not 1 <= m < n / 2:
+    if n < 3:
         raise ValueError(
-            f"entropy_from_samples: spacing estimators need 1 <= window < n/2 and "
-            f"n >= 3; got window={m} with n={n} points. Pass more points (n >= "
-            "3), or a smaller `window`."
+            f"entropy_from_samples: spacing estimators need n >= 3 points; got n={n}."
         )
-    return m
+    if window is None:
+        # SciPy's default floor(sqrt(n) + 1/2), kept below n/2 (n = 3, 4 give 1).
+        return min(default_window(n), (n - 1) // 2)
+    if not 1 <= window < n / 2:
+        raise ValueError(
+            f"entropy_from_samples: spacing estimators need 1 <= window < n/2; got "
+            f"window={window} with n={n} points. Pass more points or a smaller "
+            "`window`."
+        )
+    return window
 
 
 @eqx.filter_jit
@@ -68,6 +101,12 @@ def _estimate(x, method: str, m: int | None, k: int, block: int):
         x,
         jnp.any(jnp.isnan(x)),
         "entropy_from_samples: `x` contains nan; drop or impute them first.",
+    )
+    x = eqx.error_if(
+        x,
+        jnp.any(jnp.isinf(x)),
+        "entropy_from_samples: `x` contains inf; a sample with infinite values has "
+        "no finite spacing or neighbour distance: drop them first.",
     )
     if method == "knn":
         points = x[:, None] if x.ndim == 1 else x
@@ -118,10 +157,11 @@ def entropy_from_samples(
     base: float | None = None,
     block: int = BLOCK,
     full_output: bool = False,
+    throw: bool = True,
 ):
     r"""Differential entropy estimated from samples ``x``.
 
-    Methods (one file each in ``calculax/entropy/_samples``, with formula and
+    Methods (one file each in ``calculax/information/_samples``, with formula and
     reference): ``"vasicek"``, ``"van es"``, ``"ebrahimi"``, ``"correa"``
     (one-dimensional m-spacing estimators, window ``m = floor(sqrt(n) + 1/2)`` by
     default) and ``"knn"`` (Kozachenko-Leonenko with the
@@ -149,27 +189,57 @@ def entropy_from_samples(
         block: query block size of the exact k-NN search (memory
             ``block * n * d`` numbers).
         full_output: return an :class:`EntropyResult` with ``error`` (standard
-            error, ``nan`` without ``key``) and ``interval``.
+            error, ``nan`` without ``key``: no estimate was made) and
+            ``interval``.
+        throw: raise on a non-OK status (the estimators have none today; kept
+            for the one result model).
 
     Returns:
         The estimate (scalar), or an :class:`EntropyResult`.
 
     Raises:
+        TypeError: complex, boolean or non-numeric samples; arguments of the
+            wrong type (bools for integers included).
         ValueError: unknown method, wrong shape, too few points for the window or
-            ``k``.
-        equinox.EquinoxRuntimeError: ``nan`` in ``x``; ties that make the estimate
-            ``-inf`` (the message says how to fix it).
+            ``k``, ``confidence`` outside ``(0, 1)``, ``base`` of 1, 0 or below.
+        equinox.EquinoxRuntimeError: ``nan`` or ``inf`` in ``x``; ties that make
+            the estimate ``-inf`` (the message says how to fix it).
 
     Example:
         >>> import jax
-        >>> from calculax.entropy import entropy_from_samples
+        >>> from calculax.information import entropy_from_samples
         >>> x = jax.random.normal(jax.random.key(0), (4000,))
         >>> h = entropy_from_samples(x, "ebrahimi")  # truth 1.4189
         >>> print(f"{float(h):.1f}")
         1.4
     """
-    x = jnp.asarray(x)
-    x = x.astype(jnp.result_type(float, x))
+    x = _samples(x)
+    if not isinstance(method, str):
+        raise TypeError(
+            f"entropy_from_samples: `method` must be a string; got {method!r}."
+        )
+    if window is not None:
+        window = positive_int("entropy_from_samples", "window", window)
+    k = positive_int("entropy_from_samples", "k", k)
+    n_resamples = positive_int("entropy_from_samples", "n_resamples", n_resamples, 2)
+    block = positive_int("entropy_from_samples", "block", block)
+    confidence = in_open_interval(
+        "entropy_from_samples", "confidence", confidence, 0.0, 1.0
+    )
+    base = checked_base("entropy_from_samples", base)
+    full_output = boolean("entropy_from_samples", "full_output", full_output)
+    throw = boolean("entropy_from_samples", "throw", throw)
+    if key is not None and not (
+        hasattr(key, "dtype")
+        and (
+            jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key)
+            or (key.dtype == jnp.uint32 and key.shape == (2,))
+        )
+    ):
+        raise TypeError(
+            "entropy_from_samples: `key` must be a JAX PRNG key "
+            f"(jax.random.key(seed)); got {key!r}."
+        )
     if method == "auto":
         n = x.shape[0]
         one_d = x.ndim == 1
@@ -186,10 +256,8 @@ def entropy_from_samples(
         error = _half_sampling(x, method, k, block, key, n_resamples)
         z = float(ndtri(0.5 + confidence / 2))
         interval = jnp.stack([value - z * error, value + z * error])
-    if base is not None:
-        log_base = math.log(base)
-        value, error = value / log_base, error / log_base
-        interval = None if interval is None else interval / log_base
-    if not full_output:
-        return value
-    return EntropyResult(value, error, f"samples: {method}", 0, "", interval=interval)
+    result = EntropyResult(
+        value, error, RESULTS.successful, f"samples: {method}", interval
+    )
+    result = finish(rebase(result, base), throw, "entropy_from_samples")
+    return result if full_output else result.value
