@@ -14,7 +14,7 @@ import numpy as np
 
 from .._core.results import RESULTS
 from ._loop import CODES
-from ._solution import DenseSolution, Solution, Stats, _Piece
+from ._solution import DenseSolution, Solution, Stats, _Piece, unravel
 
 __all__ = ["single", "status_of", "unravel"]
 
@@ -26,19 +26,6 @@ _STATUS_OF_CODE = {
     "max_events": RESULTS.max_events_exceeded,
     "nonfinite_event": RESULTS.nonfinite_event,
 }
-
-
-def unravel(structure, flat):
-    """The pytree of ``structure = (treedef, shapes, dtypes)`` from a flat state
-    (leading axes kept)."""
-    treedef, shapes, dtypes = structure
-    leaves, start = [], 0
-    for shape, dtype in zip(shapes, dtypes):
-        size = int(np.prod(shape, dtype=int))
-        piece = flat[..., start : start + size]
-        leaves.append(piece.reshape(*flat.shape[:-1], *shape).astype(dtype))
-        start += size
-    return jax.tree.unflatten(treedef, leaves)
 
 
 def status_of(code, stopped):

@@ -16,20 +16,25 @@ re-created is equal:
   the bound arguments; for another callable object, its attributes (with the
   class's ``__call__``).
 
-Numbers, strings and ``None`` compare by value; NumPy arrays by identity and
-contents (they can change in place); JAX arrays (immutable) and other objects
-by identity, with their attributes compared one level down. Modules and classes
+Numbers, strings, ``None`` and frozen dataclasses compare by value; NumPy
+arrays by identity and contents (they can change in place); JAX arrays
+(immutable) and other objects by identity, with their attributes compared one
+level down. Modules and classes
 compare by identity. What cannot be seen this way (an object reached through a
 dictionary more than three levels deep, a value that a called C extension reads
 from its own state) is not tracked: values that change between solves belong in
 ``args``, which are traced and never recompile.
 
 An ``equinox.Module`` is its own key: ``equinox.filter_jit`` traces its array
-fields and compares the rest by value.
+fields and compares the rest by value. A callable object whose class defines
+``__calculax_key__()`` is keyed by what that returns (compared as above) instead
+of its identity: a wrapper made afresh for every solve around the same function
+(``second_order(f)``) then reuses the compiled program.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import types
 from collections.abc import Callable
@@ -78,8 +83,20 @@ class _Snapshot:
             self.path.discard(id(obj))
 
     def _expand(self, obj, depth: int) -> object:
+        custom = getattr(type(obj), "__calculax_key__", None)
+        if callable(custom):  # a wrapper that names what it computes with
+            return ("custom", type(obj), self.value(obj.__calculax_key__(), depth))
         if isinstance(obj, types.FunctionType):
             return self.function(obj, depth)
+        parameters = getattr(type(obj), "__dataclass_params__", None)
+        if parameters is not None and parameters.frozen:  # immutable: by value
+            return (
+                type(obj),
+                tuple(
+                    self.value(getattr(obj, f.name), depth + 1)
+                    for f in dataclasses.fields(obj)
+                ),
+            )
         if isinstance(obj, types.MethodType):
             return (
                 "method",

@@ -111,12 +111,17 @@ def _short(x) -> str:
 def _real_array(name: str, value, expected: str):
     if isinstance(value, (str, bytes, bool)) or value is None:
         _fail(TypeError, name, expected, value)
-    try:
-        arr = value if is_traced(value) else np.asarray(value)
-    except Exception:
-        _fail(TypeError, name, expected, value)
-    dtype = jnp.result_type(arr)
-    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
+    if is_traced(value):
+        dtype = jnp.result_type(value)
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            _fail(TypeError, name, expected, value)
+        dtype = arr.dtype
+    real = np.issubdtype(dtype, np.floating) or np.issubdtype(dtype, np.integer)
+    if not real or dtype == np.bool_:
         _fail(TypeError, name, expected, value)
     return arr
 

@@ -73,7 +73,7 @@ def run(request: Request) -> Solution:
             method = STIFF_METHOD if code == CODES["stiff"] else request.explicit
             options = dataclasses.replace(options, method=method)
         inputs = _next_inputs(request, inputs, chunk, found)
-    if len(chunks) == 1:
+    if len(chunks) == 1 and None not in request.options.max_events:
         return solution
     classes = [_interpolation_cls(m) for m in methods]
     return several(

@@ -31,6 +31,9 @@ class _SecondOrder:
         x, v = state
         return v, self.f(t, x, v, *args)
 
+    def __calculax_key__(self):
+        return (self.f,)
+
 
 def second_order(f: Callable) -> Callable:
     r"""The first-order system of :math:`x'' = f(t, x, x')`.

@@ -193,11 +193,13 @@ def _locate(method: Method, steps: Booked, fields, used):
     ]
     chunks = -(-(e * k) // _CHUNK)
     pad = chunks * _CHUNK - e * k
-    items = [  # padding items are unused (used=False pads)
-        jnp.pad(x, [(0, pad)] + [(0, 0)] * (x.ndim - 1)).reshape(
-            chunks, _CHUNK, *x.shape[1:]
-        )
-        for x in flat
+    # Padding items repeat the last item (a real step: the functions are never
+    # called on made-up states) and are unused (used=False pads).
+    items = [
+        jnp.pad(
+            x, [(0, pad)] + [(0, 0)] * (x.ndim - 1), mode="constant" if i else "edge"
+        ).reshape(chunks, _CHUNK, *x.shape[1:])
+        for i, x in zip([0] * (len(flat) - 1) + [1], flat)
     ]
 
     def chunk(_, item):

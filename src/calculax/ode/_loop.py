@@ -330,7 +330,7 @@ def _body(p: Problem, floor, c: _Carry) -> _Carry:
     )
 
     def step_to(s):
-        y = p.stepper.step_to(p.term, c.s0, s, c.y, p.args, c.state)
+        y = p.stepper.step_to(p.term, c.s0, c.s1, s, c.y, p.args, c.state, info)
         return jnp.where(s == c.s1, y1, y)
 
     out_index, out_y = c.out_index, c.out_y
@@ -386,7 +386,9 @@ def integrate(p: Problem) -> _Carry:
 
 def _method(p: Problem, g_all: Callable) -> Method:
     def step_to(data: StepData, s):
-        y = p.stepper.step_to(p.term, data.s0, s, data.y0, p.args, data.solver_state)
+        y = p.stepper.step_to(
+            p.term, data.s0, data.s1, s, data.y0, p.args, data.solver_state, data.info
+        )
         return jnp.where(s == data.s1, data.y1, jnp.where(s == data.s0, data.y0, y))
 
     def restep(step: Booked) -> StepData:

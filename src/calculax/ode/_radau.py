@@ -91,14 +91,15 @@ class RadauInterpolation(eqx.Module):
 
 class RadauState(NamedTuple):
     """What one attempt hands the next: the field at the step start, the
-    Jacobian and its factorisations (valid for the step ``lu_h``), the
+    Jacobian and its factorisations (``lu_valid``: for the current step size,
+    as SciPy keeps them also when the last step is clipped to the end), the
     controller's memory and the previous step's polynomial (Newton's guess)."""
 
     f: jax.Array
     jac: jax.Array
     lu_real: tuple
     lu_complex: tuple
-    lu_h: jax.Array
+    lu_valid: jax.Array
     current_jac: jax.Array
     h_old: jax.Array
     err_old: jax.Array
@@ -168,7 +169,7 @@ class Radau(eqx.Module):
             jac=jac,
             lu_real=(jnp.zeros((n, n), dtype), piv),
             lu_complex=(jnp.zeros((n, n), cdtype), piv),
-            lu_h=nan,
+            lu_valid=jnp.asarray(False),
             current_jac=jnp.asarray(True),
             h_old=nan,
             err_old=nan,
@@ -253,7 +254,7 @@ class Radau(eqx.Module):
 
         dtype = y.dtype
         h = s1 - s0
-        refactor = ~(state.lu_h == h)
+        refactor = ~state.lu_valid
         lus = lax.cond(
             refactor,
             lambda: self._factor(state.jac, h),
@@ -315,7 +316,7 @@ class Radau(eqx.Module):
             jac=new_jac,
             lu_real=lus[0],
             lu_complex=lus[1],
-            lu_h=jnp.where(accept & recompute_jac, jnp.nan, h).astype(dtype),
+            lu_valid=accept & hold,
             current_jac=jnp.where(accept, recompute_jac, current_jac),
             h_old=jnp.where(accept, h, state.h_old),
             err_old=jnp.where(accept, err, state.err_old),
@@ -357,20 +358,12 @@ class Radau(eqx.Module):
             err == 0, _MAX_FACTOR, jnp.minimum(1, multiplier) * safe_err**-0.25
         )
 
-    def step_to(self, term, s0, s, y, args, state: RadauState):
-        """A fresh step from ``s0`` to ``s`` with the stored Jacobian (for outputs
-        and event polishing: as accurate as the steps)."""
-
-        def field(s, y):
-            return term.vf(s, y, args)
-
-        h = s - s0
-        safe_h = jnp.where(h == 0, 1, h)
-        lus = self._factor(state.jac, safe_h)
-        scale = self.atol + jnp.abs(y) * self.rtol
-        z0 = self._guess(state, s0, y, safe_h)
-        newton, _ = self._solve_stages(field, s0, y, safe_h, z0, scale, lus)
-        return jnp.where(h == 0, y, y + newton.z[-1])
+    def step_to(self, term, s0, s1, s, y, args, state: RadauState, info):
+        """The state at ``s`` from the step's collocation polynomial (as SciPy's
+        dense output and event location: a fresh Radau step would need a
+        factorisation per point)."""
+        del term, args, state
+        return RadauInterpolation(s0, s1, **info).evaluate(s)
 
     def restep(self, term, s0, s1, y0, args):
         """The step ``[s0, s1]`` again from a fresh state: ``(y1, info, state)``."""

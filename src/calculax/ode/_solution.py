@@ -71,11 +71,8 @@ class _Piece(eqx.Module):
         y = self.interpolation_cls(t0=s0, t1=s1, **info).evaluate(s)
         y = jnp.where(s == s1, self.values[index + 1], y)
         y = jnp.where(s == s0, self.values[index], y)
-        covered = (
-            (self.n_steps > 0)
-            & (s >= self.boundaries[0])
-            & (s <= self.boundaries[self.n_steps])
-        )
+        end = self.boundaries[jnp.clip(self.n_steps, 0, self.boundaries.shape[0] - 1)]
+        covered = (self.n_steps > 0) & (s >= self.boundaries[0]) & (s <= end)
         return covered, y
 
 
@@ -102,58 +99,84 @@ class DenseSolution(eqx.Module):
     structure: tuple = eqx.field(static=True)  # (treedef, shapes, dtypes)
 
     def _unravel(self, flat):
-        treedef, shapes, dtypes = self.structure
-        leaves, start = [], 0
-        for shape, dtype in zip(shapes, dtypes):
-            size = int(np.prod(shape, dtype=int))
-            leaves.append(
-                flat[..., start : start + size]
-                .reshape(*flat.shape[:-1], *shape)
-                .astype(dtype)
-            )
-            start += size
-        return jax.tree.unflatten(treedef, leaves)
+        return unravel(self.structure, flat)
 
-    def _one(self, t):
+    def _one(self, t, extrapolate: bool):
         s = self.direction * t
         y = jnp.full_like(self.y0, jnp.nan)
+        first = last = None
         for piece in self.pieces:
             covered, value = piece.evaluate(s)
             y = jnp.where(covered, value, y)
-        empty = (self.s_final == self.s_start) & (s == self.s_start)
-        return jnp.where(empty, self.y0, y)
+            first = value if first is None else first
+            last = value
+        steps = sum(piece.n_steps for piece in self.pieces)
+        if extrapolate:
+            if first is not None:
+                y = jnp.where(
+                    s < self.s_start, first, jnp.where(s > self.s_final, last, y)
+                )
+            return jnp.where(steps == 0, self.y0, y)
+        inside = (s >= self.s_start) & (s <= self.s_final)
+        y = jnp.where(inside, y, jnp.nan)
+        return jnp.where((steps == 0) & (s == self.s_start), self.y0, y)
 
-    def __call__(self, t) -> object:
-        """State at time(s) ``t`` (scalar or 1-D); leading axis as ``t``'s."""
-        return _evaluate(self, jnp.asarray(t, self.y0.dtype))
+    def __call__(self, t, extrapolate: bool = False) -> object:
+        """State at time(s) ``t`` (scalar or 1-D); leading axis as ``t``'s.
+
+        Outside ``[t0, t_final]``: ``nan``, or with ``extrapolate=True`` the first
+        or last step's interpolant continued (SciPy's ``OdeSolution``; the state
+        ``y0`` for a solve that took no step).
+        """
+        return _evaluate(self, jnp.asarray(t, self.y0.dtype), bool(extrapolate))
 
     @property
     def ts(self) -> jax.Array:
-        times = [self.s_start[None]]
+        xp = _xp(self)
+        times = [xp.reshape(self.s_start, (1,))]
         for piece in self.pieces:
             times.append(_valid(piece.boundaries[1:], piece.n_steps))
-        return self.direction * jnp.concatenate(times)
+        return self.direction * xp.concatenate(times)
 
     @property
     def ys(self) -> object:
-        values = [self.y0[None]]
+        xp = _xp(self)
+        values = [xp.asarray(self.y0)[None]]
         for piece in self.pieces:
             values.append(_valid(piece.values[1:], piece.n_steps))
-        return self._unravel(jnp.concatenate(values))
+        return self._unravel(xp.concatenate(values))
+
+
+def unravel(structure, flat):
+    """The pytree of ``structure = (treedef, shapes, dtypes)`` from a flat state
+    (leading axes kept)."""
+    treedef, shapes, dtypes = structure
+    leaves, start = [], 0
+    for shape, dtype in zip(shapes, dtypes):
+        size = int(np.prod(shape, dtype=int))
+        piece = flat[..., start : start + size]
+        leaves.append(piece.reshape(*flat.shape[:-1], *shape).astype(dtype))
+        start += size
+    return jax.tree.unflatten(treedef, leaves)
+
+
+def _xp(tree):
+    """NumPy for concrete arrays (no eager JAX operation), else ``jax.numpy``."""
+    traced = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(tree))
+    return jnp if traced else np
 
 
 def _valid(x, n):
     """The first ``n`` rows: sliced when ``n`` is concrete, else ``nan``-padded."""
-    try:
-        return x[: int(n)]
-    except (TypeError, jax.errors.ConcretizationTypeError):
-        rows = jnp.arange(x.shape[0]).reshape(-1, *([1] * (x.ndim - 1)))
-        return jnp.where(rows < n, x, jnp.nan)
+    if not isinstance(n, jax.core.Tracer) and not isinstance(x, jax.core.Tracer):
+        return np.asarray(x)[: int(n)]
+    rows = jnp.arange(x.shape[0]).reshape(-1, *([1] * (x.ndim - 1)))
+    return jnp.where(rows < n, x, jnp.nan)
 
 
 @eqx.filter_jit
-def _evaluate(sol: DenseSolution, t):
-    flat = jax.vmap(sol._one)(jnp.atleast_1d(t))
+def _evaluate(sol: DenseSolution, t, extrapolate: bool):
+    flat = jax.vmap(lambda t: sol._one(t, extrapolate))(jnp.atleast_1d(t))
     out = sol._unravel(flat)
     if t.ndim == 0:
         return jax.tree.map(lambda x: x[0], out)

@@ -148,7 +148,10 @@ class DiffraxStepper(eqx.Module):
         den = jnp.sqrt(jnp.sum((stage_state(b) - stage_state(a)) ** 2))
         return jnp.where(den > 0, num / jnp.where(den > 0, den, 1), 0)
 
-    def step_to(self, term, s0, s, y, args, state):
+    def step_to(self, term, s0, s1, s, y, args, state, info):
+        """A fresh step of the method from ``s0`` to ``s`` (as accurate as the
+        steps; the interpolant is less so)."""
+        del s1, info
         y_s = self.solver.step(term, s0, s, y, args, state[0], False)[0]
         return jnp.where(s == s0, y, y_s)
 
