@@ -8,7 +8,7 @@
 Run ``python examples/01_stable_gradients.py [OUT_DIR]``: prints the answer at
 ``a = b = 1e-30`` (first derivative) and ``1e-15`` (second), then chapters 1 and 2
 of ``calculax tour`` -- the sweep over the whole float32 range against mpmath and the
-audit of the seed's workaround -- writing ``stable_division.png`` and
+audit of a common workaround -- writing ``stable_division.png`` and
 ``audit_workaround.png`` into OUT_DIR (default: the current folder).
 """
 

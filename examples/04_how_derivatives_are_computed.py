@@ -6,7 +6,7 @@
 The first: autodiff applies each primitive's exact rule and chains them; it takes
 no finite-difference step. Run ``python examples/04_how_derivatives_are_computed.py
 [OUT_DIR]``: prints ``calculax.explain`` of ``x**2`` at ``x = 1`` (the rule, autodiff
-against the truth, finite differences for steps 1e-1..1e-15) and of the seed's
+against the truth, finite differences for steps 1e-1..1e-15) and of
 ``-a / b`` at ``1e-30`` (the row where JAX's rule overflows), and writes the error
 curve ``explain_square.png`` into OUT_DIR. (No tour chapter: this is the whole
 example.)

@@ -44,7 +44,9 @@ import jax.numpy as jnp
 import mpmath
 import numpy as np
 
-ULPS = {0: 4, 1: 32, 2: 64, 3: 128, 4: 256}
+from calculax._core import tolerance
+
+ULPS = tolerance.ULPS
 DTYPES = (np.float32, np.float64)
 STEP_BITS = 40
 DIGITS = 50
@@ -153,12 +155,7 @@ EDGE = 2.0**10
 
 def representable(value: mpmath.mpf, dtype, margin: float = 1.0) -> bool:
     """``value`` is 0 or a normal ``dtype`` number, ``margin`` from the edges."""
-    info = np.finfo(dtype)
-    if not mpmath.isfinite(value):
-        return False
-    return value == 0 or (
-        float(info.tiny) * margin <= abs(value) <= float(info.max) / margin
-    )
+    return tolerance.representable(value, dtype, margin)
 
 
 @dataclasses.dataclass
@@ -177,16 +174,9 @@ class Classified:
 
 
 def classify(computed: float, truth, slope: float, point, dtype, order: int) -> str:
-    """``right``, ``inaccurate``, ``inf``, ``zero``, ``nan`` (truth representable)."""
-    if np.isnan(computed):
-        return "nan"
-    if np.isinf(computed):
-        return "inf"
-    error = abs(mpmath.mpf(float(computed)) - truth)
-    scale = abs(truth) + slope
-    if error <= ULPS[order] * eps(dtype) * scale:
-        return "right"
-    return "zero" if computed == 0 else "inaccurate"
+    """``right``, ``inaccurate``, ``inf``, ``zero``, ``nan`` (truth representable):
+    the library's one definition, ``calculax._core.tolerance.classify``."""
+    return tolerance.classify(float(computed), truth, dtype, order, slope)
 
 
 def derivative_function(fn: Callable, orders: Sequence[int], mode: str = "rev"):

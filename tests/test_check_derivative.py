@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import calculax
 from calculax.derivatives import (
     DerivativeMismatchError,
     check_derivative,
@@ -141,3 +142,55 @@ def test_truth_names_an_unsupported_primitive_and_the_alternative():
     with pytest.raises(NotImplementedError, match="erf_inv.*finite-difference"):
         check_derivative(f, (X,))
     assert check_derivative(f, (X,), reference="finite-difference").ok
+
+
+def _scaled_rule(error):
+    # f(x) = (1e6 x0 x1, x1): the rule's entry d f1/d x1 is off by `error`, next to
+    # entries of 1e6 (a tolerance relative to the tensor's scale would pass it).
+    @jax.custom_jvp
+    def f(x):
+        return jnp.stack([1e6 * x[0] * x[1], x[1]])
+
+    @f.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        row0 = 1e6 * (t[0] * x[1] + x[0] * t[1])
+        return f(x), jnp.stack([row0, (1 + error) * t[1]])
+
+    return f
+
+
+@pytest.mark.parametrize("reference", REFERENCES)
+def test_a_wrong_entry_next_to_large_ones_is_caught(reference):
+    x = jnp.array([1.0, 2.0])
+    assert check_derivative(_scaled_rule(0.0), (x,), reference=reference).ok
+    report = check_derivative(
+        _scaled_rule(1e-3), (x,), reference=reference, throw=False
+    )
+    assert report.failures == 1 and report.worst(1)[0][0] == (1, 1)
+    assert report.status == calculax.RESULTS.derivative_mismatch
+
+
+@pytest.mark.parametrize("reference", REFERENCES)
+@pytest.mark.parametrize("function", [jnp.sign, jnp.sqrt], ids=["sign", "sqrt"])
+def test_where_the_derivative_does_not_exist_the_entry_is_unverified(
+    function, reference
+):
+    # sign at 0 (a jump: differences grow like 1/h) and sqrt at 0 (the edge of the
+    # domain: the reference is nan): flagged, never passed, never "disagree".
+    x = jnp.array([0.0, 1.0])
+    report = check_derivative(function, (x,), reference=reference, throw=False)
+    assert report.verdict[0, 0] == 2 and report.unverified == 1
+    assert report.failures == 0 and not report.ok
+    assert report.status == calculax.RESULTS.derivative_unverified
+    assert "could not be verified" in str(report)
+    with pytest.raises(calculax.NumericalError, match="could not be verified"):
+        check_derivative(function, (x,), reference=reference)
+
+
+def test_the_result_model_prints_its_numbers():
+    report = check_derivative(lambda x: x**3, (jnp.array([2.0]),))
+    assert report.message == "" and bool(report.ok)
+    np.testing.assert_array_equal(report.value, [[12.0]])
+    assert report.error.shape == report.value.shape == report.allowed.shape
+    assert "value=[[12.]]" in repr(report) and "status=successful" in repr(report)

@@ -242,3 +242,42 @@ def test_a_truth_outside_the_dtype_is_said_so():
     assert report.derivative == -np.inf
     assert report.finite_differences[0].estimate == -np.inf
     assert "neither can return it" in report.to_markdown()
+
+
+def _x_log_x(x):
+    return x * jnp.log(x)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_explain_and_audit_agree_in_the_same_mode(mode):
+    # x log x at 1e-20 in float32, stabilized, order 2 (truth 1/x = 1e20): both
+    # name their mode, and in the same mode they compute the same number.
+    x = np.float32(1e-20)
+    report = explain(_x_log_x, order=2, stabilized=True, mode=mode)(x)
+    swept = calculax.audit.audit(_x_log_x, order=2, exponents=[-20], mode=mode)
+    assert report.mode == swept.mode == mode
+    assert report.autodiff == report.derivative == swept.computed["stabilized"][0]
+    assert f"{mode} mode" in report.to_markdown()
+    assert swept.to_markdown().startswith(f"{mode.capitalize()} mode")
+
+
+def test_reverse_mode_rows_are_each_rows_own_derivatives():
+    # exp(sin x) at x = 0.4 in reverse mode: the rows' derivatives are those of
+    # forward mode (the same functions of x), to rounding.
+    forward = explain(lambda t: jnp.exp(jnp.sin(t)), order=2)(0.4)
+    reverse = explain(lambda t: jnp.exp(jnp.sin(t)), order=2, mode="reverse")(0.4)
+    for a, b in zip(forward.steps, reverse.steps, strict=True):
+        assert a.equation == b.equation
+        for da, db in zip(a.derivatives[0], b.derivatives[0]):
+            np.testing.assert_allclose(da, db, rtol=8 * eps(np.float64))
+    assert reverse.derivative == reverse.autodiff
+
+
+def test_a_custom_vjp_function_is_explained_in_reverse_mode():
+    @jax.custom_vjp
+    def double(x):
+        return 2 * x
+
+    double.defvjp(lambda x: (2 * x, None), lambda _, t: (2 * t,))
+    report = explain(lambda x: double(x) * x, mode="reverse")(1.5)
+    assert report.derivative == report.autodiff == 6.0

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import calculax
+from calculax._core.tolerance import tally
 from calculax._tour import _stable_division as stable_division
-from calculax.audit._classify import tally
 from tests import helpers
 from tests import test_numpy_elementary as elementary
 

@@ -144,3 +144,48 @@ def test_blocking_primitive_is_named_and_auto_falls_back():
 def test_explicit_taylor_mode_needs_one_scalar_argument():
     with pytest.raises(ValueError, match="one scalar"):
         derivative(jnp.sin, order=3, mode="taylor")(jnp.ones(3))
+
+
+def _reciprocal_derivative(x, k):
+    return (-1) ** k * mpmath.factorial(k) / x ** (k + 1)
+
+
+HIGH_ORDER = {  # f, the point, its derivative of order k at x (mpmath closed form)
+    "exp": (jnp.exp, 2.0, lambda x, k: mpmath.exp(x)),
+    "sin": (jnp.sin, 2.0, lambda x, k: mpmath.sin(x + k * mpmath.pi / 2)),
+    "cnp.exp": (cnp.exp, 2.0, lambda x, k: mpmath.exp(x)),
+    "1/x": (lambda x: 1 / x, 2.0, _reciprocal_derivative),  # 35!/2**36 ~ 1e29
+    "1/x overflowing": (lambda x: 1 / x, 1.0, _reciprocal_derivative),  # 35! ~ 1e40
+}
+
+
+@pytest.mark.parametrize("name", list(HIGH_ORDER))
+def test_float32_orders_past_the_factorial_range(name):
+    """Orders 35 and 40 in float32 (35! overflows float32, 1/35! underflows): right
+    where the derivative is representable, inf where it is not; no cast warning
+    (warnings are errors in this suite)."""
+    f, point, truth_of = HIGH_ORDER[name]
+    x = np.float32(point)
+    for k in (35, 40):
+        value = float(jax.jit(derivative(f, order=k))(x))
+        truth = truth_of(mpmath.mpf(float(x)), k)
+        if representable(truth, np.float32):
+            bound = 2.0 ** (4 + k / 4) * eps(np.float32) * abs(truth)
+            assert abs(value - truth) <= bound, (k, value, truth)
+        else:
+            assert value == (math.inf if truth > 0 else -math.inf), (k, value)
+
+
+def test_checkpointed_code_stays_in_taylor_mode():
+    """jax.checkpoint bodies are evaluated in place by both series engines."""
+    plain = lambda x: jnp.sin(x) * jnp.exp(x)  # noqa: E731
+    checked = jax.checkpoint(plain)
+    stable = calculax.stabilize(jax.checkpoint(lambda x: cnp.tanh(x) * x))
+    x = 0.5
+    k = 6
+    truth = 2 ** (k / 2) * math.exp(x) * math.sin(x + k * math.pi / 4)
+    value = derivative(checked, order=k, mode="taylor")(x)
+    assert abs(float(value) - truth) <= 2 ** (4 + k) * eps(np.float64) * abs(truth)
+    tanh = derivative(stable, order=5, mode="taylor")(x)
+    nested = derivative(lambda x: cnp.tanh(x) * x, order=5, mode="forward")(x)
+    np.testing.assert_allclose(tanh, nested, rtol=2**9 * eps(np.float64))

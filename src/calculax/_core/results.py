@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 
-class RESULTS(eqx.Enumeration):  # type: ignore[misc]
+class RESULTS(eqx.Enumeration):
     """The status of a calculax result; each value is its message.
 
     ``successful`` and ``event_occurred`` are OK; every other value is a failure
@@ -147,9 +147,21 @@ class RESULTS(eqx.Enumeration):  # type: ignore[misc]
     derivative_mismatch = (
         "The derivative disagrees with the reference beyond the tolerance."
     )
+    derivative_unverified = (
+        "Some entries of the derivative could not be verified: the reference is "
+        "undefined (nan) there, or less precise than the tolerance (finite "
+        "differences that do not converge, as at a kink, a jump or the edge of the "
+        "domain, where the derivative may not exist). Use reference='truth', or "
+        "check at another point."
+    )
 
 
 _OK_CODES = (RESULTS.successful, RESULTS.event_occurred)
+
+
+def _code(item: Any) -> int:
+    """The integer code of a concrete, unbatched status item."""
+    return int(item._value)
 
 
 class NumericalError(RuntimeError):
@@ -181,9 +193,9 @@ def summarize(status) -> str:
     if not _is_concrete(status):
         return "<traced status: its message is known after jit returns>"
     codes = np.asarray(status._value)
-    if codes.ndim == 0:
-        return RESULTS[status]
     names = RESULTS._index_to_message
+    if codes.ndim == 0:
+        return names[int(codes)]
     parts = []
     for code in sorted({int(c) for c in codes.ravel()}):
         text = names[code] or "successful"
@@ -191,8 +203,8 @@ def summarize(status) -> str:
     return "; ".join(parts)
 
 
-_ITEM_TYPE = type(RESULTS.successful)
-_NAMES = {int(getattr(RESULTS, n)._value): n for n in RESULTS._name_to_item}
+_ITEM_TYPE: Any = type(RESULTS.successful)
+_NAMES = {_code(getattr(RESULTS, n)): n for n in RESULTS._name_to_item}
 
 
 def format_array(x: Any, precision: int = 8) -> str:
@@ -202,9 +214,10 @@ def format_array(x: Any, precision: int = 8) -> str:
     if isinstance(x, _ITEM_TYPE):
         if not _is_concrete(x):
             return "<traced status>"
-        codes = np.asarray(x._value).ravel()
+        value = np.asarray(getattr(x, "_value"))
+        codes = value.ravel()
         names = [_NAMES[int(c)] for c in codes[:6]]
-        if np.ndim(x._value) == 0:
+        if value.ndim == 0:
             return names[0]
         return "[" + ", ".join(names) + (", ...]" if codes.size > 6 else "]")
     if isinstance(x, jax.core.Tracer):
@@ -245,7 +258,7 @@ class AbstractResult(eqx.Module):
 
     def __repr__(self) -> str:
         fields = []
-        for name in self.__dataclass_fields__:  # type: ignore[attr-defined]
+        for name in self.__dataclass_fields__:
             value = getattr(self, name)
             if callable(value) and not hasattr(value, "shape"):
                 continue
@@ -267,7 +280,7 @@ def finish(result, throw: bool, where: str):
     status = result.status
     if _is_concrete(status):
         codes = np.asarray(status._value)
-        ok_codes = [int(code._value) for code in _OK_CODES]
+        ok_codes = [_code(code) for code in _OK_CODES]
         if not bool(np.all(np.isin(codes, ok_codes))):
             raise NumericalError(f"{where}: {summarize(status)}", result)
         return result

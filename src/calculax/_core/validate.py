@@ -38,6 +38,7 @@ __all__ = [
     "nonnegative_float",
     "positive_float",
     "positive_int",
+    "positions",
 ]
 
 
@@ -132,6 +133,30 @@ def error_if_traced(x: Any, pred: Any, message: str) -> Any:
             raise ValueError(message)
         return x
     return eqx.error_if(x, pred, message)
+
+
+def positions(where: str, name: str, value: Any, count: int) -> tuple[int, ...]:
+    """``value`` (an int or a sequence of ints) as distinct argument positions in
+    ``0 .. count - 1`` (bools refused)."""
+    items = tuple(value) if isinstance(value, list | tuple) else (value,)
+    expected = f"distinct argument positions from 0 to {count - 1}"
+    for item in items:
+        if isinstance(item, bool | np.bool_) or not isinstance(item, numbers.Integral):
+            raise TypeError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    if not items:
+        raise ValueError(f"{where}: `{name}` must be {expected}; got {value!r}.")
+    out = tuple(int(i) for i in items)
+    if not all(0 <= i < count for i in out):
+        raise ValueError(
+            f"{where}: `{name}` {value!r} is out of range for {count} argument(s): "
+            f"it must be {expected}."
+        )
+    if len(set(out)) != len(out):
+        raise ValueError(
+            f"{where}: `{name}` must not repeat an argument; got {value!r}: it must "
+            f"be {expected}."
+        )
+    return out
 
 
 # -- functions that JAX traces ------------------------------------------------------

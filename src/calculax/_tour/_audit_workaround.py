@@ -1,6 +1,6 @@
-"""Tour chapter 2: ``calculax.audit`` on the seed's ratio and on its workaround.
+"""Tour chapter 2: ``calculax.audit`` on the ratio ``-a / b`` and on a workaround.
 
-The seed's author replaced ``-a / b`` by ``-exp(log(a) - log(b))`` to get a finite
+A common workaround replaces ``-a / b`` by ``-exp(log(a) - log(b))`` to get a finite
 first derivative. Both are audited at ``a = b = 10**k`` over the whole float32 range
 at orders 1-3: plain ``jax.grad`` against ``calculax.stabilize`` and
 ``calculax.stabilize(f, rewrite=True)`` (which turns the workaround back into a
@@ -16,8 +16,8 @@ from typing import TextIO
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.tolerance import LABELS
 from ..audit import audit
-from ..audit._classify import LABELS
 
 __all__ = ["chapter", "EXPRESSIONS", "FIGURE"]
 
@@ -40,7 +40,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
     """Audit both expressions at orders 1-3; print the table; plot one audit."""
     dtype = np.dtype(dtype)
     stream.write(
-        "calculax.audit: the seed's ratio and its workaround "
+        "calculax.audit: the ratio -a / b and its workaround "
         "-exp(log(a) - log(b))\n"
         f"  d^k/db^k at a = b = {dtype.name}(10**k) over the whole range; truth from\n"
         "  the function's jaxpr evaluated with mpmath (calculax.audit.true_derivative)."

@@ -1,4 +1,4 @@
-"""Chapter 1: the seed's first question, ``d(-a/b)/db`` for tiny and huge ``a = b``.
+"""Chapter 1: ``d(-a/b)/db`` for tiny and huge ``a = b``.
 
 ``jax.grad`` of ``-a / b`` forms ``a / b**2``, whose denominator underflows (``inf``)
 or overflows (``0``) long before the true derivative :math:`1/b` leaves the dtype's
@@ -22,8 +22,8 @@ import numpy as np
 
 import calculax.numpy as cnp
 
-from ..audit._classify import ULPS, Counts, tally
-from ._plot import Panel, save_panels
+from .._core.plot import Panel, save_panels
+from .._core.tolerance import ULPS, Counts, tally
 
 __all__ = ["chapter"]
 
@@ -82,6 +82,13 @@ def _truths(points: np.ndarray, order: int) -> list:
     return truths
 
 
+def _slope(truths: list, order: int) -> Callable[[int], object]:
+    r"""The backward-error term of the definition of right at each point: for
+    :math:`f_k = \partial_b^k(-a/b) \propto a / b^{k+1}`,
+    :math:`|a\,\partial_a f_k| + |b\,\partial_b f_k| = (k + 2)\,|f_k|`."""
+    return lambda index: (order + 2) * abs(truths[index])
+
+
 def chapter(out_dir: Path, dtype, stream: TextIO) -> dict[tuple[str, int], Counts]:
     """Run the sweep, print the table, write the figure; return the counts."""
     dtype = np.dtype(dtype)
@@ -100,7 +107,9 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict[tuple[str, int], Count
         )
         for method in METHODS:
             computed = np.asarray(functions[method, order](x, x))
-            counts, labels = tally(computed, truths, dtype, order)
+            counts, labels = tally(
+                computed, truths, dtype, order, _slope(truths, order)
+            )
             results[method, order] = counts
             panels[method, order] = Panel(
                 f"{method}, {ORDERS[order][0]} derivative", computed, labels, counts
@@ -125,14 +134,15 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict[tuple[str, int], Count
 def _print_table(stream, results, dtype, exponents) -> None:
     name = dtype.name
     lines = [
-        "Stable division: d(-a/b)/db and d2(-a/b)/db2 at a = b (the seed's question)",
+        "Stable division: d(-a/b)/db and d2(-a/b)/db2 at a = b",
         f"  {name}, a = b = {name}(10**k), k = {exponents[0]}..{exponents[-1]} "
         f"({len(exponents)} points); truth 1/b and -2/b**2",
         f"  from mpmath at 50 digits. right: within {ULPS[1]} ulp (first) / "
         f"{ULPS[2]} ulp (second) of the",
-        f"  truth; n: points where the truth is a normal {name} (XLA on CPU "
-        "flushes subnormal",
-        "  inputs to zero, where -a/b is 0/0).",
+        "  truth, or of the truth at inputs moved as much; n: points where the truth "
+        "is a",
+        f"  normal {name} (XLA on CPU flushes subnormal inputs to zero, where -a/b is "
+        "0/0).",
         *(f"  {m:<8} = {description}" for m, description in METHODS.items()),
         "",
         f"  {'order':<7}{'method':<10}{'right/n':>9}{'inaccurate':>12}{'inf':>6}"

@@ -1,4 +1,4 @@
-r"""Tour chapter: the seed's tensor derivatives, worked with ``calculax.derivative``.
+r"""Tour chapter: tensor derivatives, worked with ``calculax.derivative``.
 
 For ``Z(X, Y) = X @ X @ Y`` (``X`` square ``n x n``, ``Y`` ``n x p``) the mixed partial
 :math:`\partial_Y \partial_X Z` is a 6-index tensor of shape ``(n, p, n, n, n, p)``:
@@ -24,9 +24,8 @@ from typing import TextIO
 import jax
 import jax.numpy as jnp
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from .._core.plot import figure, save
 from ..derivatives import check_derivative, derivative
 
 __all__ = [
@@ -43,12 +42,12 @@ FIGURE = "tensor_derivatives.png"
 
 
 def my_formula(x, y):
-    """The seed's ``Z = X @ X @ Y``."""
+    """``Z = X @ X @ Y``."""
     return x @ x @ y
 
 
 def loss(x, y):
-    """The seed's Frobenius-norm loss ``||X @ X @ Y||_F``, as ``jnp.linalg.norm``.
+    """The Frobenius-norm loss ``||X @ X @ Y||_F``, as ``jnp.linalg.norm``.
 
     (``calculax.numpy.linalg.norm`` is the stable choice at ``Z = 0``; it scales by
     exponent bit manipulation, which the high-precision interpreter does not read.)
@@ -83,9 +82,8 @@ def example_point(dtype, n: int = 2, p: int = 2):
 
 
 def _plot(mixed, trick, path: Path) -> Path:
-    figure = Figure(figsize=(9, 3.2))
-    FigureCanvasAgg(figure)
-    left, right = figure.subplots(1, 2, width_ratios=[3, 1])
+    fig = figure((9, 3.2), layout=None)
+    left, right = fig.subplots(1, 2, width_ratios=[3, 1])
     n, p = mixed.shape[0], mixed.shape[1]
     scale = float(max(np.max(np.abs(mixed)), np.max(np.abs(trick))))
     colours = {"cmap": "RdBu_r", "vmin": -scale, "vmax": scale}
@@ -93,14 +91,13 @@ def _plot(mixed, trick, path: Path) -> Path:
     left.set_title(f"d/dY d/dX Z: {mixed.shape} as ({n * p}, {mixed.size // (n * p)})")
     left.set_xlabel("(i, j, k, l)")
     left.set_ylabel("(a, b)")
-    figure.colorbar(image, ax=left)
+    fig.colorbar(image, ax=left)
     right.imshow(np.asarray(trick), **colours)
     right.set_title(f"trace trick: {trick.shape}")
     right.set_xlabel("l")
     right.set_ylabel("k")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    return path
+    fig.tight_layout()
+    return save(fig, path, dpi=100)
 
 
 def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
@@ -125,7 +122,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
         "trick_error": float(jnp.max(jnp.abs(trick - formula.sum(axis=(0, 1, 2, 3))))),
     }
     stream.write(
-        "Tensor derivatives: the seed's Z = X @ X @ Y and "
+        "Tensor derivatives: Z = X @ X @ Y and "
         "loss = ||Z||_F\n"
         f"  X {x.shape}, Y {y.shape}, {dtype.name}. Shape convention: out.shape + "
         "x_i.shape + x_j.shape\n"

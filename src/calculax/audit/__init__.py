@@ -7,15 +7,15 @@ argument and classifies JAX's and ``stabilize(f)``'s derivatives against that tr
 finite differences.
 """
 
+from .._core.truth import SUPPORTED as SUPPORTED
+from .._core.truth import high_precision as high_precision
+from .._core.truth import true_derivative as true_derivative
 from ._audit import AuditReport as AuditReport
 from ._audit import audit as audit
 from ._explain import explain as explain
 from ._explain_report import ExplainReport as ExplainReport
 from ._explain_report import FiniteDifference as FiniteDifference
 from ._explain_report import Step as Step
-from ._truth import SUPPORTED as SUPPORTED
-from ._truth import high_precision as high_precision
-from ._truth import true_derivative as true_derivative
 
 __all__ = [
     "AuditReport",

@@ -4,11 +4,14 @@ The argument ``wrt`` (and every argument tied to it) is swept over ``sign * 10**
 for the integer ``k`` in ``exponents`` (default: the whole range of ``dtype``, from
 its smallest subnormal to its largest number); the other arguments stay at
 ``at``. At each point the derivative of order ``order`` in ``wrt`` is computed twice
--- ``jax.grad`` nested on ``f`` itself and on ``calculax.stabilize(f)``, both under
-``jit(vmap(...))``; with ``rewrite=True`` a third time, on
-``calculax.stabilize(f, rewrite=True)`` -- and compared with the truth from
+-- on ``f`` itself and on ``calculax.stabilize(f)``, both under ``jit(vmap(...))``;
+with ``rewrite=True`` a third time, on ``calculax.stabilize(f, rewrite=True)`` -- in
+the AD mode ``mode`` (``"reverse"``: ``jax.grad`` nested, the default;
+``"forward"``: ``jax.jvp`` nested), and compared with the truth from
 ``true_derivative`` (``f``'s jaxpr evaluated with mpmath). Each point is *right*
-(within ``ULPS[order]`` ulp), *inaccurate*, *inf*, wrongly *zero* or *nan*; points
+(within ``ULPS[order]`` ulp of the truth, or of the truth at inputs perturbed by as
+much: the one definition of ``calculax._core.tolerance``), *inaccurate*, *inf*,
+wrongly *zero* or *nan*; points
 whose truth is not a normal number of ``dtype`` (or zero) are not counted. Subnormal
 inputs are flushed to zero first, as XLA on CPU does.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -24,9 +28,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.plot import Panel, save_panels
+from .._core.tolerance import LABELS, Counts, tally
+from .._core.truth import true_derivative
+from .._core.validate import boolean, callable_, choice
 from ..derivatives import stabilize
-from ._classify import LABELS, Counts, tally
-from ._truth import true_derivative
+from ._audit_checks import MODES, arguments, dtype_of, exponents_of, sign_of, swept
 
 __all__ = ["audit", "AuditReport"]
 
@@ -44,6 +51,7 @@ class AuditReport:
     computed: dict[str, np.ndarray]
     labels: dict[str, list]
     counts: dict[str, Counts]
+    mode: str = "reverse"
 
     def worst(self, method: str, count: int = 5) -> list[tuple[float, float, float]]:
         """``(point, computed, truth)`` of the ``count`` worst points of ``method``
@@ -64,8 +72,12 @@ class AuditReport:
         return [row[1:] for row in rows[:count]]
 
     def to_markdown(self) -> str:
-        """The counts as a Markdown table (one row per method)."""
+        """The AD mode, and the counts as a Markdown table (one row per method)."""
+        nested = "jax.grad" if self.mode == "reverse" else "jax.jvp"
         lines = [
+            f"{self.mode.capitalize()} mode (`{nested}` nested {self.order}x), "
+            f"{self.dtype.name}.",
+            "",
             "| method | right/n | " + " | ".join(LABELS[1:]) + " |",
             "|---|---|" + "---|" * (len(LABELS) - 1),
         ]
@@ -76,9 +88,7 @@ class AuditReport:
         return "\n".join(lines)
 
     def plot(self, path: str | Path) -> Path:
-        """The seed's figure: both methods side by side, coloured by class."""
-        from .._tour._plot import Panel, save_panels
-
+        """The sweep as a figure: each method's panel, points coloured by class."""
         truth_line = np.array(
             [abs(float(t)) if t is not None else np.nan for t in self.truths]
         )
@@ -114,6 +124,7 @@ def audit(
     sign: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
     rewrite: bool = False,
+    mode: str = "reverse",
 ) -> AuditReport:
     """Sweep argument ``wrt`` of ``f`` and classify its derivatives (module doc).
 
@@ -121,68 +132,132 @@ def audit(
         f: a scalar function of scalar arguments, written with ``jax.numpy``.
         wrt: the argument to differentiate and sweep.
         tie: other arguments set equal to ``wrt`` at each point (``a = b``).
-        at: values of all arguments (the swept ones are overwritten); default 1.
+        at: values of all arguments (the swept ones are overwritten), finite;
+            default 1 for each of ``f``'s positional parameters.
         order: derivative order, >= 1.
-        dtype: ``float32`` or ``float64`` (``float64`` needs ``jax_enable_x64``).
-        exponents: the ``k`` of the points ``sign * 10**k``.
+        dtype: ``float16``, ``bfloat16``, ``float32`` or ``float64`` (``float64``
+            needs ``jax_enable_x64``).
+        exponents: the integers ``k`` of the points ``sign * 10**k``.
         sign: ``+1`` or ``-1``.
         progress: called as ``progress(done, total)`` after the truth at each point
             (the slow part of the sweep), e.g. to draw a progress bar.
         rewrite: also audit ``stabilize(f, rewrite=True)`` (method ``"rewritten"``).
+        mode: ``"reverse"`` (``jax.grad`` nested ``order`` times) or ``"forward"``
+            (``jax.jvp`` nested): the AD mode of every method, named in the report.
+
+    Returns:
+        An :class:`AuditReport` (``counts``, ``labels``, ``computed`` per method).
+
+    Raises:
+        TypeError: ``f`` or ``progress`` not callable; a non-integer ``wrt``,
+            ``tie``, ``order`` or exponent; a non-bool ``rewrite``.
+        ValueError: arguments out of range or tied twice; ``order < 1``; an
+            unsupported ``dtype`` (or float64 without x64); ``sign`` not +-1; no
+            exponent; a non-finite ``at``; an unknown ``mode``.
 
     Example:
         >>> from calculax.audit import audit
         >>> report = audit(
         ...     lambda a, b: -a / b, wrt=1, tie=[0], exponents=range(-20, 21, 10)
         ... )
-        >>> report.counts["jax"].right, report.counts["stabilized"].right
-        (3, 5)
+        >>> report.mode, report.counts["jax"].right, report.counts["stabilized"].right
+        ('reverse', 3, 5)
     """
-    if order < 1:
-        raise ValueError(f"order must be >= 1, got {order}")
-    dtype = np.dtype(dtype)
-    arity = f.__code__.co_argcount if hasattr(f, "__code__") else len(at or ())
-    values = list(at) if at is not None else [1.0] * arity
-    swept = [wrt, *tie]
-    for index in swept:
-        if not 0 <= index < len(values):
-            raise ValueError(f"argument {index} out of range for {len(values)} args")
-    if exponents is None:
-        info = np.finfo(dtype)
-        exponents = range(
-            math.floor(math.log10(float(info.smallest_subnormal))),
-            math.floor(math.log10(float(info.max))) + 1,
-        )
+    where = "audit"
+    callable_(where, "f", f)
+    order = _order(order)
+    dtype = dtype_of(dtype)
+    values = arguments(f, at)
+    swept_ = swept(wrt, tie, len(values))
+    sign = sign_of(sign)
+    if progress is not None:
+        callable_(where, "progress", progress)
+    boolean(where, "rewrite", rewrite)
+    choice(where, "mode", mode, MODES)
+    exponents = exponents_of(exponents, dtype)
     with np.errstate(under="ignore", over="ignore"):
-        points = (sign * 10.0 ** np.asarray(list(exponents), float)).astype(dtype)
+        points = (sign * 10.0 ** np.asarray(exponents, float)).astype(dtype)
     points = points[np.isfinite(points) & (points != 0)]
     tiny = np.finfo(dtype).tiny
     flushed = np.where(np.abs(points) < tiny, 0 * points, points)
     columns = [
-        jnp.asarray(flushed) if i in swept else jnp.full(len(points), v, dtype)
+        jnp.asarray(flushed) if i in swept_ else jnp.full(len(points), v, dtype)
         for i, v in enumerate(values)
     ]
-    if columns[0].dtype != dtype:
-        raise ValueError(f"dtype {dtype} needs jax_enable_x64")
     # Outside the domain as evaluated (e.g. 0/0 at a flushed input): not counted.
-    primal = np.asarray(jax.jit(jax.vmap(f))(*columns))
+    primal = np.asarray(jax.jit(jax.vmap(f))(*columns), dtype=np.float64)
     truths: list = []
     for x, value in zip(flushed.tolist(), primal.tolist()):
         if not math.isfinite(value):
             truths.append(None)
         else:
-            args = [dtype.type(x if i in swept else v) for i, v in enumerate(values)]
+            args = [dtype.type(x if i in swept_ else v) for i, v in enumerate(values)]
             truths.append(true_derivative(f, *args, argnums=wrt, order=order))
         if progress is not None:
             progress(len(truths), len(points))
+    slope = _slopes(f, flushed, values, swept_, wrt, order, dtype)
     computed, labels, counts = {}, {}, {}
     methods = {"jax": f, "stabilized": stabilize(f)}
     if rewrite:
         methods["rewritten"] = stabilize(f, rewrite=True)
     for method, function in methods.items():
-        g = function
-        for _ in range(order):
+        g = _nested(function, wrt, len(values), order, mode)
+        computed[method] = np.asarray(jax.jit(jax.vmap(g))(*columns), np.float64)
+        counts[method], labels[method] = tally(
+            computed[method], truths, dtype, order, slope
+        )
+    return AuditReport(points, order, dtype, truths, computed, labels, counts, mode)
+
+
+def _order(order) -> int:
+    if isinstance(order, bool) or not isinstance(order, numbers.Integral):
+        raise TypeError(f"audit: order must be an integer >= 1; got {order!r}.")
+    if order < 1:
+        raise ValueError(f"audit: order must be >= 1 (an integer); got {order!r}.")
+    return int(order)
+
+
+def _nested(g: Callable, wrt: int, arity: int, order: int, mode: str) -> Callable:
+    """The derivative of order ``order`` in argument ``wrt``, in ``mode``."""
+    for _ in range(order):
+        if mode == "reverse":
             g = jax.grad(g, argnums=wrt)
-        computed[method] = np.asarray(jax.jit(jax.vmap(g))(*columns))
-        counts[method], labels[method] = tally(computed[method], truths, dtype, order)
-    return AuditReport(points, order, dtype, truths, computed, labels, counts)
+        else:
+            g = _forward(g, wrt, arity)
+    return g
+
+
+def _forward(g: Callable, wrt: int, arity: int) -> Callable:
+    def derivative(*args):
+        tangents = [jnp.zeros_like(a) for a in args]
+        tangents[wrt] = jnp.ones_like(args[wrt])
+        return jax.jvp(g, args, tuple(tangents))[1]
+
+    return derivative
+
+
+def _slopes(f, points, values, swept, wrt: int, order: int, dtype) -> Callable:
+    r"""``slope(i)``: :math:`\sum_j |x_j|\,|\partial f_k / \partial x_j|` at point
+    ``i``, the backward-error term of the definition of right (computed only for
+    the points that need it, and once per point)."""
+    cache: dict[int, float] = {}
+
+    def slope(index: int):
+        if index not in cache:
+            x = points[index]
+            args = [dtype.type(x if i in swept else v) for i, v in enumerate(values)]
+            total = 0.0
+            for i, a in enumerate(args):
+                if a == 0:
+                    continue
+                if i == wrt:
+                    partial = true_derivative(f, *args, argnums=wrt, order=order + 1)
+                else:
+                    partial = true_derivative(
+                        f, *args, argnums=(wrt, i), order=(order, 1)
+                    )
+                total += abs(float(a)) * abs(float(partial))
+            cache[index] = total if math.isfinite(total) else 0.0
+        return cache[index]
+
+    return slope

@@ -8,12 +8,17 @@ order, each with its exact derivative rule (the chain rule),
           \\dot v_i = \\partial_1 p_i\\,\\dot v_j + \\partial_2 p_i\\,\\dot v_k,
 
 and the derivative is the last tangent. ``explain`` evaluates ``f``'s jaxpr equation
-by equation (calls such as ``jit`` inlined) under ``jax.jvp`` nested ``order`` times
--- the computation of ``jax.jvp`` on ``f``, compiled with ``jax.jit`` as the
-autodiff value it is compared with is, so the two agree bit for bit -- and records
-each equation's value and its derivatives of orders ``1..order``, with the rule
-applied written out (:mod:`._rules`). With ``stabilized=True`` each equation is
-bound through :func:`calculax.stabilize`, so the rows show calculax's rules.
+by equation (calls such as ``jit`` inlined) and records each equation's value and
+its derivatives of orders ``1..order``, with the rule applied written out
+(:mod:`._rules`). The AD mode is named and chosen (``mode``): ``"forward"`` nests
+``jax.jvp`` ``order`` times on the evaluation -- the computation of ``jax.jvp`` on
+``f``, compiled with ``jax.jit`` as the autodiff value it is compared with is, so
+the two agree bit for bit; ``"reverse"`` nests ``jax.grad`` (each row's derivatives
+by its own nested reverse pass), the computation of ``jax.grad`` and of
+:func:`calculax.audit.audit`, so ``explain`` and ``audit`` agree when they use the
+same mode. The modes can disagree: a rule may be stable when transposed and not when
+pushed forward twice, or the reverse. With ``stabilized=True`` each equation is bound
+through :func:`calculax.stabilize`, so the rows show calculax's rules.
 
 It then compares with the central finite differences of order ``k`` on the points
 :math:`x + j h` (``j`` integer: ``(f(x+h) - f(x-h)) / 2h`` for ``k = 1``),
@@ -35,30 +40,24 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend import core
 
-from .._jaxpr import evaluate_jaxpr
-from ..derivatives import StabilizeReport, stabilize
-from ._explain_report import (
-    ExplainReport,
-    FiniteDifference,
-    Step,
-    format_number,
-    relative_error,
-)
-from ._rules import rule_formula
-from ._truth import true_derivative
+from .._core.differences import combine, stencil
+from .._core.truth import true_derivative
+from .._core.validate import boolean, callable_, choice
+from ..derivatives import stabilize
+from ._explain_recorder import MODES, Recorder, autodiff
+from ._explain_report import ExplainReport, FiniteDifference, relative_error
 
 __all__ = ["explain", "STEPS"]
 
 STEPS = tuple(10.0**-k for k in range(1, 16))
-_INLINED = ("jit", "pjit", "closed_call", "core_call", "remat2", "checkpoint")
 
 
 def explain(
@@ -68,6 +67,7 @@ def explain(
     order: int = 1,
     steps: Sequence[float] = STEPS,
     stabilized: bool = False,
+    mode: str = "forward",
 ) -> Callable[..., ExplainReport]:
     """Show how the derivative of ``f`` is computed: rule by rule, and against
     finite differences (module doc).
@@ -76,19 +76,25 @@ def explain(
         f: a scalar function of scalar arguments, written with ``jax.numpy``.
         argnums: the argument to differentiate in.
         order: the derivative order, >= 1.
-        steps: the relative steps ``s`` of the finite differences (``h = s |x|``).
+        steps: the relative steps ``s`` of the finite differences (``h = s |x|``),
+            positive and finite.
         stabilized: show the rules of :func:`calculax.stabilize` instead of JAX's.
+        mode: ``"forward"`` (nested ``jax.jvp``) or ``"reverse"`` (nested
+            ``jax.grad``, as :func:`calculax.audit.audit` by default).
 
     Returns:
-        A function of ``f``'s arguments (scalars; their dtype is the report's) that
-        returns an :class:`ExplainReport`: ``.steps`` (one row per primitive),
-        ``.finite_differences``, ``.derivative``, ``.autodiff``, ``.truth``,
-        ``.to_markdown()`` and ``.plot(path)``.
+        A function of ``f``'s arguments (finite real scalars; their dtype is the
+        report's) that returns an :class:`ExplainReport`: ``.steps`` (one row per
+        primitive), ``.mode``, ``.finite_differences``, ``.derivative``,
+        ``.autodiff``, ``.truth``, ``.to_markdown()`` and ``.plot(path)``.
 
     Raises:
-        TypeError: ``f`` is not callable, or an argument is not a real scalar.
-        ValueError: a bad ``argnums``/``order``/``steps``, a non-scalar output, or
-            ``f`` cannot be differentiated in forward mode (``custom_vjp``).
+        TypeError: ``f`` is not callable; ``argnums``/``order`` not an int,
+            ``stabilized`` not a bool; an argument is not a real floating scalar.
+        ValueError: ``order < 1``; empty or non-positive ``steps``; an unknown
+            ``mode``; ``argnums`` out of range; a non-finite argument; a non-scalar
+            output; ``f`` cannot be differentiated in forward mode (``custom_vjp``:
+            use ``mode="reverse"``).
 
     Example:
         >>> import jax.numpy as jnp
@@ -98,27 +104,29 @@ def explain(
         ['v1 = neg a', 'v2 = div v1 b']
         >>> report.steps[1].rule
         'd(x/y) = dx/y - x*dy*y**-2'
-        >>> report.derivative, report.autodiff  # b**-2 overflows float32
-        (inf, inf)
+        >>> report.mode, report.derivative, report.autodiff  # b**-2 overflows
+        ('forward', inf, inf)
         >>> explain(lambda a, b: -a / b, argnums=1, stabilized=True)(
         ...     1e-30, 1e-30
         ... ).derivative
         1e+30
     """
-    if not callable(f):
-        raise TypeError(
-            f"explain expects a callable (a function of JAX scalars), got "
-            f"{type(f).__name__}: {f!r:.80}"
-        )
-    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise ValueError(f"order must be an int >= 1, got {order!r}")
-    if isinstance(argnums, bool) or not isinstance(argnums, int):
+    callable_("explain", "f", f)
+    if isinstance(argnums, bool | np.bool_) or not isinstance(
+        argnums, numbers.Integral
+    ):
         raise ValueError(
-            f"argnums must be one int (the argument index), got {argnums!r}"
+            f"explain: argnums must be one int (the argument index); got {argnums!r}."
         )
-    steps = tuple(float(s) for s in steps)
-    if not steps or not all(0 < s < math.inf for s in steps):
-        raise ValueError(f"steps must be positive finite numbers, got {steps}")
+    argnums = int(argnums)
+    if isinstance(order, bool | np.bool_) or not isinstance(order, numbers.Integral):
+        raise TypeError(f"explain: order must be an int >= 1; got {order!r}.")
+    if order < 1:
+        raise ValueError(f"explain: order must be an int >= 1; got {order!r}.")
+    order = int(order)
+    steps = _steps(steps)
+    boolean("explain", "stabilized", stabilized)
+    choice("explain", "mode", mode, MODES)
 
     def run(*args: Any) -> ExplainReport:
         values = _scalars(args, argnums)
@@ -127,23 +135,25 @@ def explain(
         closed = jax.make_jaxpr(f)(*values)
         if len(closed.jaxpr.outvars) != 1 or closed.jaxpr.outvars[0].aval.shape != ():
             raise ValueError(
-                f"explain needs a scalar-valued f; it returns "
+                f"explain: needs a scalar-valued f; it returns "
                 f"{[str(v.aval) for v in closed.jaxpr.outvars]}"
             )
-        recorder = _Recorder(stabilized, dtype)
+        recorder = Recorder(stabilized, dtype)
         target = stabilize(f) if stabilized else f
         try:
-            steps_, derivative = recorder.chain(closed, values, names, argnums, order)
-            autodiff = _derivative(
-                _along(target, values, argnums), values[argnums], order
+            rows, derivative = recorder.chain(
+                closed, values, names, argnums, order, mode
+            )
+            value = autodiff(
+                _along(target, values, argnums), values[argnums], order, mode
             )
         except TypeError as error:
             if "custom_vjp" not in str(error):
                 raise
             raise ValueError(
-                "explain pushes tangents forward (jax.jvp), and f calls a custom_vjp "
-                "function, which JAX cannot differentiate in forward mode; give it a "
-                "custom_jvp rule to explain it"
+                "explain: forward mode pushes tangents forward (jax.jvp), and f calls "
+                "a custom_vjp function, which JAX cannot differentiate in forward "
+                "mode; use mode='reverse', or give it a custom_jvp rule"
             ) from None
         try:
             truth = true_derivative(f, *values, argnums=argnums, order=order)
@@ -158,26 +168,56 @@ def explain(
             order=order,
             dtype=dtype,
             stabilized=stabilized,
-            steps=steps_,
+            steps=rows,
             derivative=derivative,
-            autodiff=autodiff,
+            autodiff=value,
             truth=truth,
             finite_differences=differences,
+            mode=mode,
         )
 
     return run
 
 
+def _steps(steps) -> tuple[float, ...]:
+    expected = "positive finite numbers (relative steps), at least one"
+    if isinstance(steps, str) or not isinstance(steps, Sequence | np.ndarray):
+        raise TypeError(f"explain: steps must be {expected}; got {steps!r}.")
+    try:
+        values = tuple(float(s) for s in np.asarray(steps, dtype=object).ravel())
+    except (TypeError, ValueError):
+        raise TypeError(f"explain: steps must be {expected}; got {steps!r}.") from None
+    if not values or not all(0 < s < math.inf for s in values):
+        raise ValueError(f"explain: steps must be {expected}; got {steps!r}.")
+    return values
+
+
 def _scalars(args: Sequence, argnums: int) -> list:
     if not 0 <= argnums < len(args):
-        raise ValueError(f"argnums={argnums} is out of range for {len(args)} arguments")
+        raise ValueError(
+            f"explain: argnums={argnums} is out of range for {len(args)} arguments "
+            f"(valid: 0 to {len(args) - 1})."
+        )
     values = []
     for i, a in enumerate(args):
-        array = jnp.asarray(a)
-        if array.shape != () or not jnp.issubdtype(array.dtype, jnp.floating):
+        try:
+            array = jnp.asarray(a)
+        except TypeError:
+            array = None
+        if (
+            array is None
+            or array.shape != ()
+            or not jnp.issubdtype(array.dtype, jnp.floating)
+        ):
+            described = "" if array is None else f" ({array.dtype}{list(array.shape)})"
             raise TypeError(
-                f"explain needs real floating-point scalars; argument {i} is {a!r:.60} "
-                f"({array.dtype}{list(array.shape)})"
+                f"explain: needs real floating-point scalars; argument {i} is "
+                f"{a!r:.60}{described}"
+            )
+        if not bool(jnp.isfinite(array)):
+            raise ValueError(
+                f"explain: argument {i} must be finite (a derivative at nan or inf "
+                f"is undefined); got {float(array)!r}."
             )
         values.append(array)
     return values
@@ -203,160 +243,23 @@ def _along(f: Callable, values: Sequence, argnums: int) -> Callable:
     return g
 
 
-def _nested_jvp(g: Callable, x, order: int):
-    # Level 0: g(x); level j: (primal, tangent) of level j - 1 under jax.jvp.
-    if order == 0:
-        return g(x)
-    return jax.jvp(lambda v: _nested_jvp(g, v, order - 1), (x,), (jnp.ones_like(x),))
-
-
-def _component(hyper, j: int, order: int):
-    # The derivative of order j: the tangent part at the j outermost levels.
-    for level in range(order):
-        hyper = hyper[1] if level < j else hyper[0]
-    return hyper
-
-
-def _derivative(g: Callable, x, order: int) -> float:
-    nested = jax.jit(lambda v: _component(_nested_jvp(g, v, order), order, order))
-    return float(nested(x))
-
-
-class _Recorder:
-    """Evaluates a jaxpr equation by equation, naming and recording each one."""
-
-    def __init__(self, stabilized: bool, dtype: np.dtype):
-        self.stabilized = stabilized
-        self.dtype = dtype
-        self.names: dict = {}
-        self.rows: list[tuple] = []
-        self.outputs: list = []
-        self.count = 0
-
-    def chain(self, closed, values, names, argnums, order):
-        """The rows and the derivative of ``closed`` in argument ``argnums``."""
-        for var, name in zip(closed.jaxpr.invars, names):
-            self.names[var] = name
-        for i, var in enumerate(closed.jaxpr.constvars, start=1):
-            self.names[var] = f"c{i}"
-
-        def g(x):
-            args = [*values[:argnums], x, *values[argnums + 1 :]]
-            out = evaluate_jaxpr(closed.jaxpr, closed.consts, args, self._apply)
-            return out[0], self.outputs
-
-        hyper = jax.jit(lambda v: _nested_jvp(g, v, order))(values[argnums])
-        final = float(_component(hyper, order, order)[0])
-        levels = [_component(hyper, j, order)[1] for j in range(order + 1)]
-        steps = []
-        for k, (primitive, equation, rule, source) in enumerate(self.rows):
-            count = len(levels[0][k])
-            steps.append(
-                Step(
-                    index=k + 1,
-                    primitive=primitive,
-                    equation=equation,
-                    rule=rule,
-                    source=source,
-                    values=[np.asarray(levels[0][k][i]) for i in range(count)],
-                    derivatives=[
-                        [_tangent(level[k][i]) for level in levels[1:]]
-                        for i in range(count)
-                    ],
-                )
-            )
-        return steps, final
-
-    def _name(self, var) -> str:
-        if isinstance(var, core.Literal):
-            return format_number(var.val, self.dtype)
-        return self.names.get(var, "?")
-
-    def _apply(self, eqn, invals):
-        name = eqn.primitive.name
-        if name in _INLINED:
-            return self._inline(eqn, invals)
-        outs, rule, source = _bind(eqn, invals, self.stabilized)
-        out_names = []
-        for var in eqn.outvars:
-            self.count += 1
-            self.names[var] = f"v{self.count}"
-            out_names.append(self.names[var])
-        inputs = " ".join(self._name(v) for v in eqn.invars)
-        self.rows.append(
-            (name, f"{', '.join(out_names)} = {name} {inputs}", rule, source)
-        )
-        self.outputs.append(list(outs) if eqn.primitive.multiple_results else [outs])
-        return outs
-
-    def _inline(self, eqn, invals):
-        inner = eqn.params["jaxpr"]
-        consts = inner.consts if isinstance(inner, core.ClosedJaxpr) else ()
-        jaxpr = inner.jaxpr if isinstance(inner, core.ClosedJaxpr) else inner
-        for inner_var, outer_var in zip(jaxpr.invars, eqn.invars):
-            self.names[inner_var] = self._name(outer_var)
-        outs = evaluate_jaxpr(jaxpr, consts, invals, self._apply)
-        for outer_var, inner_var in zip(eqn.outvars, jaxpr.outvars):
-            self.names[outer_var] = self._name(inner_var)
-        return outs
-
-
-def _tangent(value):
-    array = np.asarray(value)
-    return None if array.dtype == jax.dtypes.float0 else array
-
-
-def _bind(eqn, invals, stabilized: bool):
-    """The equation's outputs, the rule applied (a formula) and its source."""
-    primitive, params = eqn.primitive, eqn.params
-
-    def one(*operands):
-        return primitive.bind(*operands, **primitive.get_bind_params(params))
-
-    name = primitive.name
-    if stabilized:
-        stable = stabilize(one, report=True)
-        outs = stable(*invals)
-        record: StabilizeReport = getattr(stable, "report")  # set by report=True
-        rewritten = sorted(record.rewritten)
-        if rewritten and name in ("cond", "while", "scan"):
-            rule = f"calculax's rules for {', '.join(rewritten)} inside the {name}"
-            return outs, rule, "calculax"
-        if rewritten:
-            return outs, rule_formula(rewritten[0], params, stable=True), "calculax"
-    else:
-        outs = one(*invals)
-    if name in ("custom_jvp_call", "custom_vjp_call"):
-        kind = name.removesuffix("_call")
-        return outs, f"the {kind} rule of {_custom_name(params)}", "custom"
-    return outs, rule_formula(name, params, stable=False), "jax"
-
-
-def _custom_name(params) -> str:
-    closed = params.get("call_jaxpr") or params.get("fun_jaxpr")
-    info = getattr(getattr(closed, "jaxpr", None), "debug_info", None)
-    return info.func_name if info is not None else "a custom function"
-
-
 def _finite_differences(f, values, argnums, order, steps, truth):
     dtype = np.dtype(values[argnums].dtype)
     x = np.asarray(values[argnums])[()]
     scale = abs(float(x)) if x != 0 else 1.0
-    spacing = 2 if order % 2 else 1  # integer offsets: x +- h, not x +- h/2
-    offsets = [spacing * (order / 2 - i) for i in range(order + 1)]
-    weights = [(-1) ** i * math.comb(order, i) for i in range(order + 1)]
+    offsets, _ = stencil(order)
     with np.errstate(over="ignore", invalid="ignore"):
         h = np.asarray(steps, dtype=np.float64) * scale
         shifts = (h[:, None] * np.asarray(offsets)[None, :]).astype(dtype)
         points = (x + shifts).astype(dtype)
-    evaluate = jax.jit(jax.vmap(_along(f, values, argnums)))
-    samples = np.asarray(evaluate(jnp.asarray(points.reshape(-1)))).astype(np.float64)
+    evaluate_at = jax.jit(jax.vmap(_along(f, values, argnums)))
+    samples = np.asarray(evaluate_at(jnp.asarray(points.reshape(-1)))).astype(
+        np.float64
+    )
     samples = samples.reshape(points.shape)
     rows = []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        estimates = (samples @ np.asarray(weights, dtype=np.float64)) / (
-            spacing * h
-        ) ** order
+        estimates = combine(list(samples.T), h, order)
         estimates = estimates.astype(dtype).astype(np.float64)  # what dtype holds
     for step, estimate in zip(steps, estimates.tolist()):
         rows.append(FiniteDifference(step, estimate, relative_error(estimate, truth)))

@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from typing import Any
 
-import mpmath
 import numpy as np
 
-from ._classify import representable
+from .._core.plot import save_v_curve
+from .._core.tolerance import representable
 
 __all__ = ["Step", "FiniteDifference", "ExplainReport", "format_number"]
 
@@ -32,6 +33,8 @@ def format_number(value, dtype=np.float64) -> str:
         return str(bool(array))
     if np.issubdtype(array.dtype, np.integer):
         return str(int(array))
+    import mpmath
+
     if isinstance(value, mpmath.mpf):
         return mpmath.nstr(value, 17) if mpmath.isfinite(value) else str(float(value))
     number = np.asarray(value, dtype=dtype)[()]
@@ -79,10 +82,12 @@ class ExplainReport:
     """How the derivative of order ``order`` of ``f`` in argument ``argnums`` at
     ``args`` is computed (returned by :func:`calculax.audit.explain`).
 
-    ``derivative`` is the last row's derivative (the chain of rules); ``autodiff`` is
-    ``jax.jvp`` nested ``order`` times on ``f`` (on ``stabilize(f)`` when
-    ``stabilized``); ``truth`` comes from :func:`calculax.audit.true_derivative`
-    (``None`` where the truth interpreter does not support a primitive of ``f``).
+    ``mode`` is the AD mode of the rows and of ``autodiff``: ``"forward"`` or
+    ``"reverse"``. ``derivative`` is the last row's derivative (the chain of rules);
+    ``autodiff`` is ``jax.jvp`` (forward) or ``jax.grad`` (reverse) nested ``order``
+    times on ``f`` (on ``stabilize(f)`` when ``stabilized``); ``truth`` comes from
+    :func:`calculax.audit.true_derivative` (``None`` where the truth interpreter
+    does not support a primitive of ``f``).
     """
 
     name: str
@@ -95,8 +100,9 @@ class ExplainReport:
     steps: list[Step]
     derivative: float
     autodiff: float
-    truth: mpmath.mpf | None
+    truth: Any
     finite_differences: list[FiniteDifference]
+    mode: str = "forward"
 
     @property
     def error(self) -> float:
@@ -115,6 +121,7 @@ class ExplainReport:
             "d/d" + wrt if self.order == 1 else f"d^{self.order}/d{wrt}^{self.order}"
         )
         rules = "calculax's rules (stabilize)" if self.stabilized else "JAX's rules"
+        rules += f", {self.mode} mode"
         point = ", ".join(
             f"{n} = {format_number(a, self.dtype)}"
             for n, a in zip(self.argnames, self.args)
@@ -169,7 +176,7 @@ class ExplainReport:
         chain = format_number(self.derivative, self.dtype)
         lines = [
             f"- chain of rules (last row): {chain}",
-            f"- autodiff (`jax.jvp` nested {self.order}x on {target}): "
+            f"- autodiff ({_MODE_WORDS[self.mode]} nested {self.order}x on {target}): "
             f"{format_number(self.autodiff, self.dtype)} -- "
             + _agreement(self.derivative, self.autodiff, self.dtype),
         ]
@@ -222,15 +229,30 @@ class ExplainReport:
     def plot(self, path: str | Path) -> Path:
         """The V curve: finite-difference error against the step, log-log, with the
         autodiff error as a horizontal line (errors of 0 drawn at the bottom edge)."""
-        from ._explain_plot import save_v_curve
-
         path = Path(path)
-        save_v_curve(self, path)
+        save_v_curve(
+            path,
+            np.array([r.step for r in self.finite_differences]),
+            np.array([r.error for r in self.finite_differences]),
+            reference_error=self.error,
+            reference_label="autodiff",
+            eps=float(np.finfo(self.dtype).eps),
+            eps_label=f"eps({self.dtype.name})",
+            title=f"{self.name}: derivative of order {self.order}",
+        )
         return path
+
+
+_MODE_WORDS = {
+    "forward": "forward mode, `jax.jvp`",
+    "reverse": "reverse mode, `jax.grad`",
+}
 
 
 def relative_error(value: float, truth) -> float:
     """``|value - truth| / |truth|`` (``|value|`` at a 0 truth; nan without a truth)."""
+    import mpmath
+
     if truth is None or not mpmath.isfinite(truth):
         return math.nan
     if math.isnan(value):

@@ -1,8 +1,9 @@
 """``custom_derivative``: give a function's partial derivatives in one place.
 
-In the style of the seed's ``newDivGrad``: the user writes the primal and, separately,
-the element-wise partial derivatives :math:`\\partial f/\\partial x_i` as functions of
-the same arguments. calculax turns them into a ``jax.custom_jvp`` whose tangent is
+As with a hand-written ``autograd.Function`` in PyTorch, the user writes the primal
+and, separately, the element-wise partial derivatives
+:math:`\\partial f/\\partial x_i` as functions of the same arguments. calculax
+turns them into a ``jax.custom_jvp`` whose tangent is
 
 .. math:: df = \\sum_i \\frac{\\partial f}{\\partial x_i} \\odot dx_i
 
@@ -36,8 +37,22 @@ def _check_partials(name: str, partials, args, out_shape) -> tuple:
             "derivative per argument, in order (use 0.0 for an argument with none)."
         )
     checked = []
-    for index, (partial, arg) in enumerate(zip(partials, args)):
-        partial = jnp.asarray(partial)
+    for index, (given, arg) in enumerate(zip(partials, args)):
+        try:
+            partial = jnp.asarray(given)
+        except (TypeError, ValueError):
+            partial = None
+        if partial is None or not jnp.issubdtype(partial.dtype, jnp.number):
+            raise TypeError(
+                f"custom_derivative: partial {index} of {name} must be an array of "
+                f"numbers (d out / d arg {index}); got {type(given).__name__} "
+                f"{given!r:.40}."
+            )
+        if jnp.issubdtype(partial.dtype, jnp.complexfloating):
+            raise TypeError(
+                f"custom_derivative: partial {index} of {name} is complex; the "
+                "partials of a real function are real."
+            )
         try:
             jnp.broadcast_shapes(partial.shape, jnp.shape(arg), out_shape)
         except ValueError:
@@ -88,7 +103,7 @@ def custom_derivative(
         >>> import jax, jax.numpy as jnp
         >>> import calculax
         >>> import calculax.numpy as cnp
-        >>> def ratio_partials(a, b):  # the seed's newDivGrad, stable form
+        >>> def ratio_partials(a, b):  # d(a/b): 1/b and -(a/b)/b, stably
         ...     return cnp.reciprocal(b), -cnp.divide(cnp.divide(a, b), b)
         >>> @calculax.custom_derivative(partials=ratio_partials)
         ... def ratio(a, b):

@@ -24,6 +24,7 @@ forward mode where none applies.
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Sequence
 
 import equinox as eqx
@@ -34,7 +35,16 @@ import numpy as np
 from ._series_interpreter import series_obstacle
 from ._size_guard import DEFAULT_MAX_BYTES, guard
 from ._taylor import UnsupportedPrimitive, jet_obstacle, taylor_derivative
-from ._validate import check_args, check_mode, output_shape, steps_of
+from ._validate import (
+    check_args,
+    check_callable,
+    check_max_bytes,
+    check_mode,
+    check_symmetric,
+    distinct,
+    output_shape,
+    steps_of,
+)
 
 __all__ = ["derivative", "jacobian", "hessian", "mixed", "plan"]
 
@@ -196,10 +206,11 @@ def derivative(
     Raises:
         ValueError: ``argnums`` out of range or negative, ``order < 0``, an unknown
             ``mode``, ``mode="taylor"`` where it does not apply, a non-square
-            ``symmetric`` argument; :class:`DerivativeTooLargeError` (a
-            ``ValueError``) above ``max_bytes``.
-        TypeError: integer, boolean or complex inputs; outputs that are not real
-            floating arrays.
+            ``symmetric`` argument, ``max_bytes <= 0``;
+            :class:`DerivativeTooLargeError` (a ``ValueError``) above ``max_bytes``.
+        TypeError: ``f`` not callable; non-integer ``argnums``/``order``/
+            ``max_bytes`` (bools included); integer, boolean or complex inputs;
+            outputs that are not real floating arrays.
 
     Example:
         >>> import jax.numpy as jnp
@@ -211,9 +222,11 @@ def derivative(
         >>> print(f"{fourth(0.5):.5f}")  # -4 e^x sin(x) = -3.16176 at x = 0.5
         -3.16176
     """
+    check_callable(f, "derivative")
     steps = steps_of(argnums, order)
     check_mode(mode)
-    symmetric = tuple(symmetric)
+    symmetric = check_symmetric(symmetric, "derivative")
+    max_bytes = check_max_bytes(max_bytes, "derivative")
     g = _symmetrized(f, symmetric) if symmetric else f
 
     @eqx.filter_jit
@@ -259,6 +272,11 @@ def jacobian(
     With a sequence ``argnums`` this is the mixed first partial in each, like
     :func:`mixed` (not ``jax.jacobian``'s tuple of one Jacobian per argument).
 
+    Raises:
+        ValueError: a repeated argument in ``argnums`` (that is a second
+            derivative: use :func:`hessian` or :func:`derivative`), and everything
+            :func:`derivative` raises.
+
     Example:
         >>> import jax.numpy as jnp
         >>> from calculax.derivatives import jacobian
@@ -266,6 +284,12 @@ def jacobian(
         Array([[1., 1.],
                [0., 1.]], dtype=float32)
     """
+    distinct(
+        argnums,
+        "jacobian",
+        "differentiating twice in one argument is a second derivative: use "
+        "hessian(f, argnums=i) or derivative(f, argnums=i, order=2)",
+    )
     return derivative(f, argnums, 1, mode, max_bytes=max_bytes)
 
 
@@ -276,7 +300,12 @@ def hessian(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Callable:
-    """``derivative(f, argnums, order=2)``: shape ``out.shape + x.shape + x.shape``.
+    r"""``derivative(f, argnums, order=2)``: shape ``out.shape + x.shape + x.shape``.
+
+    Raises:
+        TypeError: ``argnums`` is not one int (for the mixed block
+            :math:`\partial_{x_j}\partial_{x_i} f` use ``mixed(f, (i, j))``), and
+            everything :func:`derivative` raises.
 
     Example:
         >>> import jax.numpy as jnp
@@ -285,6 +314,14 @@ def hessian(
         Array([[2., 2.],
                [2., 0.]], dtype=float32)
     """
+    if isinstance(argnums, bool | np.bool_) or not isinstance(
+        argnums, numbers.Integral
+    ):
+        raise TypeError(
+            f"hessian: argnums must be one int (the argument of the Hessian); got "
+            f"{argnums!r}; for the mixed block d/dx_j d/dx_i f use "
+            "mixed(f, argnums=(i, j))"
+        )
     return derivative(f, argnums, 2, mode, max_bytes=max_bytes)
 
 
@@ -299,6 +336,10 @@ def mixed(
 
     Shape ``out.shape + x_i.shape + x_j.shape``; ``derivative(f, argnums)``.
 
+    Raises:
+        ValueError: ``argnums`` is not a sequence of at least two positions, and
+            everything :func:`derivative` raises.
+
     Example:
         >>> import jax.numpy as jnp
         >>> from calculax.derivatives import mixed
@@ -306,4 +347,13 @@ def mixed(
         Array([[2., 0.],
                [0., 2.]], dtype=float32)
     """
+    if (
+        isinstance(argnums, str)
+        or not isinstance(argnums, Sequence)
+        or len(argnums) < 2
+    ):
+        raise ValueError(
+            f"mixed: argnums must be a sequence of at least two argument positions "
+            f"(i, j, ...); got {argnums!r}; for one argument use jacobian or hessian"
+        )
     return derivative(f, argnums, 1, mode, max_bytes=max_bytes)

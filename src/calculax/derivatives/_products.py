@@ -3,7 +3,9 @@ r"""Second-derivative products without the tensor: ``hvp``, ``vhp``, ``mixed_hvp
 Each costs a small constant times one evaluation of ``f`` and its gradient, whatever
 the size of the Hessian block it applies: ``jax.jvp`` of ``jax.grad``
 (forward-over-reverse, the cheapest) or ``jax.vjp`` of ``jax.grad``
-(reverse-over-reverse, for code that has no forward mode).
+(reverse-over-reverse, for code that has no forward mode). Written with JAX's own
+transformations: nothing hand-made to trust, and every custom rule in ``f``
+(``calculax.numpy``, ``calculax.stabilize``) is used.
 """
 
 from __future__ import annotations
@@ -11,11 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ._validate import check_args, dtype_of, output_shape, steps_of
 
 __all__ = ["hvp", "vhp", "mixed_hvp"]
+
+
+def _check_callable(f, where: str) -> None:
+    if not callable(f):
+        raise TypeError(
+            f"{where}: `f` must be a callable (a scalar function of arrays); got "
+            f"{type(f).__name__} {f!r:.60}."
+        )
 
 
 def _check_scalar(f: Callable, args: Sequence, where: str) -> None:
@@ -36,28 +47,50 @@ def _check_direction(x, v, where: str) -> None:
             f"{where}: the direction v must have the structure and shapes of the "
             f"argument it pairs with: expected {shapes[0]}, got {shapes[1]}"
         )
+    for path, leaf in jax.tree_util.tree_leaves_with_path(v):
+        dtype = dtype_of(leaf)
+        if not (
+            jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)
+        ):
+            at = jax.tree_util.keystr(path) or "(the array itself)"
+            raise TypeError(
+                f"{where}: the direction v at {at} has dtype {dtype}; it must be "
+                "real (it is cast to the dtype of the argument it pairs with)"
+            )
 
 
 def _cast_like(v, x):
     return jax.tree.map(lambda vi, xi: jax.numpy.asarray(vi, dtype_of(xi)), v, x)
 
 
-def hvp(f: Callable, x, v):
-    r"""Hessian-vector product :math:`\nabla^2 f(x)\,v`, forward-over-reverse.
+def _of_x(f: Callable, args: Sequence) -> Callable:
+    return lambda x: f(x, *args)
 
-    Computed as :math:`\tfrac{d}{dt}\nabla f(x + t v)|_{t=0}` (``jax.jvp`` of
-    ``jax.grad``): about 3 gradient evaluations, no Hessian.
+
+def hvp(f: Callable, x, v, *args):
+    r"""Hessian-vector product :math:`\nabla_x^2 f(x, \ldots)\,v`, forward-over-reverse.
+
+    Computed as :math:`\tfrac{d}{dt}\nabla_x f(x + t v, \ldots)|_{t=0}` (``jax.jvp``
+    of ``jax.grad``): about 3 gradient evaluations, no Hessian. ``x`` may be any
+    pytree of floating arrays (the parameters of a model, of mixed shapes and
+    dtypes); ``args`` are further arguments of ``f`` held fixed (data, targets).
+    This is the product behind a matrix-free Hessian operator: ``lambda v: hvp(f,
+    params, v, batch)``, which composes with ``jit``, ``vmap`` (over ``v``) and
+    ``lax.scan`` (over batches).
 
     Args:
-        f: scalar-valued function of one argument (an array or pytree).
-        x: the point.
-        v: the direction, with ``x``'s structure and shapes.
+        f: scalar-valued ``f(x, *args)``.
+        x: the point (an array or a pytree of floating arrays).
+        v: the direction, with ``x``'s structure and shapes (cast to ``x``'s
+            dtypes).
+        *args: further arguments of ``f``, not differentiated.
 
     Returns:
-        :math:`H v`, with ``x``'s structure and shapes.
+        :math:`H v`, with ``x``'s structure, shapes and dtypes.
 
     Raises:
-        TypeError: non-scalar output, non-floating ``x``.
+        TypeError: ``f`` not callable; non-scalar output; non-floating ``x``;
+            complex ``v``.
         ValueError: ``v`` shaped unlike ``x``.
 
     Example:
@@ -65,31 +98,40 @@ def hvp(f: Callable, x, v):
         >>> from calculax.derivatives import hvp
         >>> hvp(lambda x: jnp.sum(x**3), jnp.array([1.0, 2.0]), jnp.ones(2))
         Array([ 6., 12.], dtype=float32)
+        >>> loss = lambda p, data: jnp.sum((p["w"] * data - 1.0) ** 2) + p["b"] ** 2
+        >>> p = {"w": jnp.ones(2), "b": jnp.float32(1.0)}
+        >>> v = {"w": jnp.array([1.0, 0.0]), "b": jnp.float32(1.0)}
+        >>> hvp(loss, p, v, jnp.array([3.0, 1.0]))  # 2 data**2 v_w, 2 v_b
+        {'b': Array(2., dtype=float32), 'w': Array([18.,  0.], dtype=float32)}
     """
-    check_args((x,), (0,), "hvp")
-    _check_scalar(f, (x,), "hvp")
+    _check_callable(f, "hvp")
+    check_args((x, *args), (0,), "hvp")
+    _check_scalar(f, (x, *args), "hvp")
     _check_direction(x, v, "hvp")
-    return jax.jvp(jax.grad(f), (x,), (_cast_like(v, x),))[1]
+    return jax.jvp(jax.grad(_of_x(f, args)), (x,), (_cast_like(v, x),))[1]
 
 
-def vhp(f: Callable, x, v):
-    r"""Vector-Hessian product :math:`v^T \nabla^2 f(x)`, reverse-over-reverse.
+def vhp(f: Callable, x, v, *args):
+    r"""Vector-Hessian product :math:`v^T \nabla_x^2 f(x, \ldots)`,
+    reverse-over-reverse.
 
     ``jax.vjp`` of ``jax.grad``; equal to :func:`hvp` wherever the Hessian is
     symmetric (``f`` twice continuously differentiable). Use it for code without
     forward-mode rules (``jax.custom_vjp``, ``while_loop`` with a dynamic trip
-    count); otherwise :func:`hvp` is cheaper.
+    count); otherwise :func:`hvp` is cheaper. ``x`` and ``args`` as in :func:`hvp`.
 
     Args:
-        f: scalar-valued function of one argument (an array or pytree).
-        x: the point.
+        f: scalar-valued ``f(x, *args)``.
+        x: the point (an array or a pytree of floating arrays).
         v: the covector, with ``x``'s structure and shapes.
+        *args: further arguments of ``f``, not differentiated.
 
     Returns:
         :math:`v^T H`, with ``x``'s structure and shapes.
 
     Raises:
-        TypeError: non-scalar output, non-floating ``x``.
+        TypeError: ``f`` not callable; non-scalar output; non-floating ``x``;
+            complex ``v``.
         ValueError: ``v`` shaped unlike ``x``.
 
     Example:
@@ -98,10 +140,11 @@ def vhp(f: Callable, x, v):
         >>> vhp(lambda x: x[0] ** 2 * x[1], jnp.ones(2), jnp.array([1.0, 0.0]))
         Array([2., 2.], dtype=float32)
     """
-    check_args((x,), (0,), "vhp")
-    _check_scalar(f, (x,), "vhp")
+    _check_callable(f, "vhp")
+    check_args((x, *args), (0,), "vhp")
+    _check_scalar(f, (x, *args), "vhp")
     _check_direction(x, v, "vhp")
-    return jax.vjp(jax.grad(f), x)[1](_cast_like(v, x))[0]
+    return jax.vjp(jax.grad(_of_x(f, args)), x)[1](_cast_like(v, x))[0]
 
 
 def mixed_hvp(f: Callable, args: Sequence, v, argnums: Sequence[int] = (0, 1)):
@@ -109,10 +152,10 @@ def mixed_hvp(f: Callable, args: Sequence, v, argnums: Sequence[int] = (0, 1)):
 
     For ``argnums=(i, j)``: the mixed second-derivative block
     :math:`\partial^2 f / \partial x_j \partial x_i` applied to a direction ``v`` of
-    ``x_i``, shaped like ``x_j`` (the seed's :math:`\tfrac{d}{dY}(\nabla_X f\cdot V)`).
+    ``x_i``, shaped like ``x_j`` (:math:`\tfrac{d}{dY}(\nabla_X f\cdot V)`).
     Computed as :math:`\tfrac{d}{dt}\nabla_{x_j} f(\ldots, x_i + t v, \ldots)|_{t=0}`
     (forward-over-reverse; mixed partials commute for twice continuously
-    differentiable ``f``): no tensor is formed.
+    differentiable ``f``): no tensor is formed. ``i == j`` is :func:`hvp`.
 
     Args:
         f: scalar-valued function of positional arguments.
@@ -124,7 +167,8 @@ def mixed_hvp(f: Callable, args: Sequence, v, argnums: Sequence[int] = (0, 1)):
         An array (pytree) shaped like ``args[j]``.
 
     Raises:
-        TypeError: non-scalar output, non-floating arguments.
+        TypeError: ``f`` not callable; non-scalar output; non-floating arguments;
+            non-integer ``argnums``.
         ValueError: ``argnums`` not two in-range positions; ``v`` shaped unlike
             ``args[i]``.
 
@@ -135,11 +179,15 @@ def mixed_hvp(f: Callable, args: Sequence, v, argnums: Sequence[int] = (0, 1)):
         >>> mixed_hvp(f, (jnp.ones(2), jnp.array([1.0, 3.0])), jnp.array([1.0, 0.0]))
         Array([2., 0.], dtype=float32)
     """
-    if not isinstance(args, tuple | list) or len(argnums) != 2:
+    _check_callable(f, "mixed_hvp")
+    if not isinstance(args, tuple | list):
         raise ValueError(
-            "mixed_hvp: pass args as a tuple of f's arguments and argnums as two "
-            f"positions (i, j), got args of type {type(args).__name__} and "
-            f"argnums={argnums!r}"
+            "mixed_hvp: pass args as a tuple of f's arguments, got "
+            f"{type(args).__name__}; write args=(x, y)"
+        )
+    if not isinstance(argnums, Sequence) or len(argnums) != 2:
+        raise ValueError(
+            f"mixed_hvp: `argnums` must be two positions (i, j); got {argnums!r}"
         )
     i, j = steps_of(argnums, 1)
     args = tuple(args)

@@ -2,7 +2,8 @@ r"""Reference derivative tensors for ``check_derivative``: truth and finite diff
 
 Truth. Each entry :math:`\partial^k f_o / \partial p_1 \cdots \partial p_k` (``o`` an
 output entry, ``p_s`` an entry of the argument differentiated at step ``s``) is
-``calculax.audit.true_derivative`` of the scalar function of the distinct entries
+the true derivative (``calculax.audit.true_derivative``) of the scalar function of
+the distinct entries
 :math:`t_p \mapsto f(\ldots, \mathrm{where}(e_p, t_p, x), \ldots)_o`, i.e. ``f``'s
 own jaxpr evaluated in mpmath and differentiated by high-precision central
 differences. It does not look at any derivative rule, so it catches wrong ones.
@@ -31,7 +32,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["truth_tensor", "ridders_tensor", "fd_tensor"]
+from .._core.differences import central_difference, ridders
+from .._core.truth import partial_derivative
+
+__all__ = ["differentiable", "fd_tensor", "ridders_tensor", "truth_tensor"]
 
 SHRINK = 1.6
 STEPS = 14
@@ -50,41 +54,61 @@ def _scalar_entry(f: Callable, args: Sequence, positions, out_index) -> Callable
     return entry
 
 
-def truth_tensor(f: Callable, args: Sequence, steps: Sequence[int], digits: int):
-    """The derivative tensor of ``f`` along ``steps`` from the high-precision truth."""
-    # Imported here: calculax.audit imports calculax.derivatives (for stabilize).
-    from ..audit import true_derivative
-
-    args = [np.asarray(a) for a in args]
-    out_shape = jax.eval_shape(f, *args).shape
-    shape = out_shape + tuple(s for step in steps for s in args[step].shape)
-    truth = np.empty(shape, dtype=np.float64)
+def _entries(args: Sequence, steps: Sequence[int], out_shape):
+    """``(tensor index, out index, distinct positions with counts)`` per entry."""
     ranges = [range(args[step].size) for step in steps]
-    cache: dict = {}
     for out_index in np.ndindex(out_shape):
         for flats in itertools.product(*ranges):
             key = tuple(sorted(zip(steps, flats)))
-            if (out_index, key) not in cache:
-                counts = collections.Counter(key)
-                positions = list(counts)
-                values = [args[a].reshape(-1)[i] for a, i in positions]
-                entry = _scalar_entry(f, args, positions, out_index)
-                cache[out_index, key] = float(
-                    true_derivative(
-                        entry,
-                        *values,
-                        argnums=tuple(range(len(positions))),
-                        order=tuple(counts.values()),
-                        digits=digits,
-                    )
-                )
             index = out_index + tuple(
                 i
                 for step, flat in zip(steps, flats)
                 for i in np.unravel_index(flat, args[step].shape)
             )
-            truth[index] = cache[out_index, key]
+            yield index, out_index, key
+
+
+def _truth_entry(f, args, out_index, key, digits: int, step_shift: int = 0) -> float:
+    counts = collections.Counter(key)
+    positions = list(counts)
+    values = [args[a].reshape(-1)[i] for a, i in positions]
+    entry = _scalar_entry(f, args, positions, out_index)
+    orders = dict(zip(range(len(positions)), counts.values()))
+    return float(partial_derivative(entry, values, orders, digits, step_shift))
+
+
+def truth_tensor(f: Callable, args: Sequence, steps: Sequence[int], digits: int):
+    """The derivative tensor of ``f`` along ``steps`` from the high-precision truth."""
+    args = [np.asarray(a) for a in args]
+    out_shape = jax.eval_shape(f, *args).shape
+    shape = out_shape + tuple(s for step in steps for s in args[step].shape)
+    truth = np.empty(shape, dtype=np.float64)
+    cache: dict = {}
+    for index, out_index, key in _entries(args, steps, out_shape):
+        if (out_index, key) not in cache:
+            cache[out_index, key] = _truth_entry(f, args, out_index, key, digits)
+        truth[index] = cache[out_index, key]
     return truth
+
+
+def differentiable(
+    f: Callable, args: Sequence, steps: Sequence[int], digits: int, where: np.ndarray
+) -> np.ndarray:
+    """Whether the truth at the entries ``where`` (a boolean mask of the tensor)
+    stays the same with 256 times smaller difference steps: ``False`` where it
+    changes by more than ``10**(-digits/2)`` relative, i.e. where the derivative
+    does not exist (a jump or a kink, whose differences grow like ``1/h``)."""
+    args = [np.asarray(a) for a in args]
+    out_shape = jax.eval_shape(f, *args).shape
+    smooth = np.ones(where.shape, dtype=bool)
+    for index, out_index, key in _entries(args, steps, out_shape):
+        if not where[index]:
+            continue
+        coarse = _truth_entry(f, args, out_index, key, digits)
+        fine = _truth_entry(f, args, out_index, key, digits, step_shift=8)
+        scale = max(abs(coarse), abs(fine))
+        smooth[index] = abs(coarse - fine) <= scale * 10.0 ** (-digits / 2)
+    return smooth
 
 
 def _differences(g: Callable, args: Sequence, argnum: int) -> Callable:
@@ -92,53 +116,30 @@ def _differences(g: Callable, args: Sequence, argnum: int) -> Callable:
     x = jnp.asarray(args[argnum])
 
     def along(i, h):
-        shift = (jnp.arange(x.size) == i).reshape(x.shape) * h
+        direction = (jnp.arange(x.size) == i).reshape(x.shape)
 
-        def at(point):
+        def at(t):
+            point = x + direction * t
             return jnp.asarray(g(*args[:argnum], point, *args[argnum + 1 :]))
 
-        return (at(x + shift) - at(x - shift)) / (2 * h)
+        return central_difference(at, 0.0, h)
 
     batched = jax.jit(jax.vmap(along, in_axes=(0, 0), out_axes=-1))
-    return lambda h: batched(jnp.arange(x.size), h.reshape(-1))
+    return lambda h: batched(jnp.arange(x.size), jnp.asarray(h, x.dtype).reshape(-1))
 
 
 def ridders_tensor(g: Callable, args: Sequence, argnum: int):
     """Ridders-extrapolated ``d g / d args[argnum]``: ``(estimate, error estimate)``.
 
     Shapes ``out.shape + x.shape``. Per entry the initial step is
-    ``0.1 * max(|x_i|, 1)``, divided by ``SHRINK`` up to ``STEPS`` times; the
-    Neville tableau of each step's extrapolations gives the estimate whose
-    successive-difference error is smallest, and the sequence stops when the
-    diagonal's error grows past ``SAFE`` times the best (rounding has taken over).
-    Non-finite differences (a step leaving the domain) count as infinite error.
+    ``0.1 * max(|x_i|, 1)``, divided by ``SHRINK`` up to ``STEPS`` times
+    (``calculax._core.differences.ridders``).
     """
     x = np.asarray(args[argnum])
-    differences = _differences(g, args, argnum)
     h = 0.1 * np.maximum(np.abs(x), 1.0).reshape(-1)
-    previous = [np.asarray(differences(jnp.asarray(h, x.dtype)), np.float64)]
-    best = previous[0].copy()
-    error = np.full(best.shape, np.inf)
-    active = np.ones(best.shape, dtype=bool)
-    for _ in range(1, STEPS):
-        h = h / SHRINK
-        row = [np.asarray(differences(jnp.asarray(h, x.dtype)), np.float64)]
-        factor = SHRINK**2
-        for j in range(1, len(previous) + 1):
-            row.append((row[j - 1] * factor - previous[j - 1]) / (factor - 1))
-            factor *= SHRINK**2
-            estimate = np.maximum(
-                np.abs(row[j] - row[j - 1]), np.abs(row[j] - previous[j - 1])
-            )
-            estimate = np.where(np.isfinite(estimate), estimate, np.inf)
-            better = active & (estimate <= error)
-            best = np.where(better, row[j], best)
-            error = np.where(better, estimate, error)
-        growing = np.abs(row[-1] - previous[-1]) >= SAFE * error
-        active &= ~(growing & np.isfinite(error))
-        if not active.any():
-            break
-        previous = row
+    best, error = ridders(
+        _differences(g, args, argnum), h, shrink=SHRINK, steps=STEPS, safe=SAFE
+    )
     shape = best.shape[:-1] + x.shape
     return best.reshape(shape), error.reshape(shape)
 

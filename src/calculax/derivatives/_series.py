@@ -1,24 +1,29 @@
-r"""Truncated Taylor series arithmetic whose traced size does not grow with the order.
+r"""Truncated Taylor series as arrays: the engine whose traced size does not grow with
+the order.
 
-A series of length ``n`` is an array ``c`` of shape ``(n, *shape)``: the normalised
-coefficients of :math:`y(t) = \sum_{j<n} c_j t^j` (``c_j = y^{(j)}(0) / j!``).
-Products are Cauchy products :math:`(ab)_k = \sum_{j \le k} a_{k-j} b_j`, evaluated
-as one masked Toeplitz contraction (``O(n**2)`` work, one equation whatever ``n``).
+A series of length ``n`` along the path :math:`x(t) = x_0 + h t` is an array ``c`` of
+shape ``(n, *shape)`` holding the *derivatives* :math:`c_j = y^{(j)}(0)` (not the
+normalised :math:`y^{(j)}(0)/j!`: those under- and overflow through the factorial,
+:math:`1/35! < \mathrm{tiny}` in float32, where the derivative itself is
+representable). Products are Leibniz sums
+:math:`(ab)_k = \sum_{j \le k} \binom{k}{j} a_{k-j} b_j`, evaluated as one masked
+Toeplitz contraction (``O(n**2)`` work, one equation whatever ``n``); the binomial
+weights are exact integers up to :math:`2^{53}` and representable in float32 up to
+order 128.
 
 Every operation that is not a polynomial in its operands is the fixed point of a
-causal map: a quotient :math:`q = a / b` satisfies
-:math:`q_k = (a_k - \sum_{j \ge 1} b_j q_{k-j}) / b_0`, and :math:`y = \exp(x)`
-satisfies :math:`y = y_0 + \int y\,x'\,dt`, whose order ``k`` needs ``y`` only to order
-``k - 1``. Such an operation reads its previous iterate from a :class:`Store` and
-writes the next one; the whole function is evaluated ``n - 1`` times in a
-``lax.fori_loop`` (each pass makes one more order exact everywhere, because every
-state's order ``k`` depends on previous iterates of order ``< k`` only), so the traced
-graph is one evaluation of the function, independent of ``n``, and the arithmetic is
-``O(n**3)`` per nonlinear operation (``n <= 13`` in practice: microseconds).
+causal map (``_series_rules``): :math:`y = \exp(x)` satisfies
+:math:`y = y_0 + \int y\,x'\,dt`, whose order ``k`` needs ``y`` only to order
+``k - 1``. :meth:`Arrays.fixed_point` reads the previous iterate from a
+:class:`Store` and writes the next one; the whole function is evaluated ``n - 1``
+times in a ``lax.fori_loop`` (each pass makes one more order exact everywhere), so the
+traced graph is one evaluation of the function, independent of ``n``, and the
+arithmetic is ``O(n**3)`` per nonlinear operation.
 
-Written by hand: ``jax.experimental.jet`` unrolls the Faa di Bruno recurrences per
-order (its graph, hence its compile time, grows with the order) and cannot follow
-``custom_jvp`` rules, which ``_series_interpreter`` evaluates in this arithmetic.
+Written by hand: ``jax.experimental.jet`` unrolls its recurrences per order (its
+graph, hence its compile time, grows with the order), scales by factorials, and cannot
+follow ``custom_jvp`` rules, which ``_series_interpreter`` evaluates in this
+arithmetic.
 
 References:
     Griewank and Walther, *Evaluating Derivatives*, 2nd ed., SIAM 2008, ch. 13
@@ -28,23 +33,32 @@ References:
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+from collections.abc import Callable, Sequence
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._core.jaxpr import bind
 from .._core.strong import strong_div, strong_mul
 
-__all__ = [
-    "Store",
-    "cmul",
-    "deriv",
-    "divide",
-    "exp",
-    "integral",
-    "lift",
-    "log",
-    "sqrt",
-]
+__all__ = ["Arrays", "Series", "Store", "binomial", "is_float", "lift"]
+
+
+class Series:
+    """A ``t``-dependent value of the array engine: derivatives ``c`` of shape
+    ``(n, *shape)``."""
+
+    __slots__ = ("c",)
+
+    def __init__(self, c):
+        self.c = c
+
+
+def is_float(aval) -> bool:
+    return jnp.issubdtype(aval.dtype, jnp.inexact)
 
 
 @dataclasses.dataclass
@@ -81,87 +95,163 @@ def lift(value, n: int):
     return jnp.concatenate([value[None], jnp.zeros((n - 1, *value.shape), value.dtype)])
 
 
-def _pad(c0, n: int):
-    return lift(c0, n)
+@functools.cache
+def binomial(n: int) -> np.ndarray:
+    """``B[k, j] = C(k, j)`` for ``j <= k < n`` (``0`` above the diagonal), float64."""
+    table = np.zeros((n, n))
+    for k in range(n):
+        for j in range(k + 1):
+            table[k, j] = float(math.comb(k, j))
+    return table
 
 
-def _orders(n: int, like):
-    shape = (n,) + (1,) * (jnp.ndim(like) - 1)
-    return jnp.arange(1, n + 1, dtype=jnp.result_type(like)).reshape(shape)
+def _weights(n: int, dtype, ndim: int):
+    # Cast by JAX (XLA rounds to inf beyond the dtype's range, without a warning).
+    table = jnp.asarray(binomial(n), dtype)
+    return table.reshape((n, n) + (1,) * ndim)
 
 
-def cmul(a, b, strong: bool = False):
-    """Cauchy product of two series of the same length (shapes broadcast).
+@dataclasses.dataclass
+class Arrays:
+    """The operations of the rule table (``_series_rules``) on array series."""
 
-    ``strong``: products that are exactly zero where either factor is (``strong_mul``,
-    so that a zero tangent times an infinite factor stays zero).
-    """
-    n = a.shape[0]
-    k, j = np.indices((n, n))
-    mask = (k >= j).reshape((n, n) + (1,) * (max(a.ndim, b.ndim) - 1))
-    toeplitz = a[np.clip(k - j, 0, n - 1)]  # T[k, j] = a[k - j]
-    factor = b[None]
-    if strong:
-        toeplitz, factor = jnp.broadcast_arrays(toeplitz, factor)
-        terms = strong_mul(toeplitz, factor)
-    else:
-        terms = toeplitz * factor
-    return jnp.sum(jnp.where(mask, terms, 0), axis=1)
+    store: Store
 
+    # -- values of the jaxpr environment ---------------------------------------
+    def is_series(self, value) -> bool:
+        return isinstance(value, Series)
 
-def deriv(x):
-    """The series of :math:`x'(t)`, one term shorter: ``(j + 1) x_{j+1}``."""
-    return x[1:] * _orders(x.shape[0] - 1, x)
+    def raw(self, value):
+        return value.c if isinstance(value, Series) else value
 
+    def wrap(self, c) -> Series:
+        return Series(c)
 
-def integral(y0, dy):
-    """:math:`y_0 + \\int_0^t dy`: the series one term longer than ``dy``."""
-    return jnp.concatenate([jnp.asarray(y0, dy.dtype)[None], dy / _orders(len(dy), dy)])
+    def length(self, x) -> int:
+        return x.shape[0]
 
+    def order0(self, x):
+        return x[0]
 
-def divide(store: Store, a, b, strong: bool = False):
-    """The quotient series ``a / b`` by its fixed point (see the module docstring).
+    def lift(self, value, n: int):
+        return lift(value, n)
 
-    Stable where the quotient is representable: each order is one division by
-    :math:`b_0` of a difference of representable terms, never a power of ``b``.
-    """
-    n = a.shape[0]
-    div = strong_div if strong else jnp.divide
-    a, b = jnp.broadcast_arrays(a, b)
-    q0 = div(a[0], b[0])
-    index, old = store.state(_pad(q0, n))
-    if n == 1:
-        store.put(index, old)
-        return old
-    rest = a[1:] - cmul(b - lift(b[0], n), old, strong)[1:]
-    new = jnp.concatenate([q0[None], div(rest, b[0])])
-    store.put(index, new)
-    return new
+    def cast(self, x, dtype):
+        return x.astype(dtype)
 
+    def const(self, value, like, n: int | None = None):
+        """``value`` (broadcast to ``like``'s element shape) as a constant series."""
+        n = self.length(like) if n is None else n
+        element = jnp.broadcast_to(jnp.asarray(value, like.dtype), like.shape[1:])
+        return lift(element, n)
 
-def exp(store: Store, x):
-    """:math:`y = e^x`: :math:`y = e^{x_0} + \\int y\\,x'`."""
-    n = x.shape[0]
-    y0 = jnp.exp(x[0])
-    index, old = store.state(_pad(y0, n))
-    new = integral(y0, cmul(old[:-1], deriv(x)))
-    store.put(index, new)
-    return new
+    # -- arithmetic ---------------------------------------------------------------
+    def add(self, a, b):
+        return a + b
 
+    def sub(self, a, b):
+        return a - b
 
-def log(store: Store, x, shift: float = 0.0):
-    """:math:`\\log(x + \\text{shift})` as :math:`\\int x' / (x + \\text{shift})`."""
-    base = x[:-1] + lift(jnp.asarray(shift, x.dtype), x.shape[0] - 1)
-    y0 = jnp.log1p(x[0]) if shift == 1.0 else jnp.log(x[0])
-    return integral(y0, divide(store, deriv(x), base))
+    def neg(self, a):
+        return -a
 
+    def scale(self, x, factor):
+        """Each coefficient times the constant ``factor`` (element-shaped)."""
+        return x * jnp.asarray(factor, x.dtype)[None]
 
-def sqrt(store: Store, x):
-    """:math:`y = \\sqrt{x} = y_0 + d` with :math:`d = (x - x_0 - d^2)/(2y_0)`."""
-    n = x.shape[0]
-    y0 = jnp.sqrt(x[0])
-    index, old = store.state(jnp.zeros_like(x))
-    new = (x - lift(x[0], n) - cmul(old, old)) / (2 * y0)
-    new = new.at[0].set(0)
-    store.put(index, new)
-    return new + lift(y0, n)
+    def div_const(self, x, divisor, strong: bool = False):
+        divide = strong_div if strong else jnp.divide
+        x, divisor = jnp.broadcast_arrays(x, jnp.asarray(divisor)[None])
+        return divide(x, divisor)
+
+    def tail(self, x):
+        """``x - x_0``: the order-0 term set to zero."""
+        return x.at[0].set(0)
+
+    def zero(self, like):
+        """An exactly-zero order-0 value (a fixed point's start)."""
+        return jnp.zeros_like(like)
+
+    def head(self, x):
+        """The series one order shorter."""
+        return x[:-1]
+
+    def deriv(self, x):
+        """The series of :math:`x'(t)`, one order shorter."""
+        return x[1:]
+
+    def integral(self, y0, dy):
+        """:math:`y_0 + \\int_0^t dy`: one order longer than ``dy``."""
+        y0 = jnp.broadcast_to(jnp.asarray(y0, dy.dtype), dy.shape[1:])
+        return jnp.concatenate([y0[None], dy])
+
+    def mul(self, a, b, strong: bool = False):
+        """Leibniz product of two series of the same length (shapes broadcast).
+
+        ``strong``: products that are exactly zero where either factor is
+        (``strong_mul``: a zero tangent times an infinite factor stays zero).
+        """
+        n = a.shape[0]
+        k, j = np.indices((n, n))
+        ndim = max(a.ndim, b.ndim) - 1
+        mask = (k >= j).reshape((n, n) + (1,) * ndim)
+        toeplitz = a[np.clip(k - j, 0, n - 1)]  # T[k, j] = a[k - j]
+        factor = b[None]
+        if strong:
+            toeplitz, factor = jnp.broadcast_arrays(toeplitz, factor)
+            terms = strong_mul(toeplitz, factor)
+        else:
+            terms = toeplitz * factor
+        terms = terms * _weights(n, terms.dtype, ndim)
+        return jnp.sum(jnp.where(mask, terms, 0), axis=1)
+
+    def where(self, pred, a, b):
+        return jnp.where(pred[None], a, b)
+
+    # -- fixed points ---------------------------------------------------------------
+    def fixed_point(self, inits: Sequence, step: Callable, n: int) -> tuple:
+        """The series ``y`` (a tuple) with ``y[i][0] = inits[i]`` and
+        ``y = step(y)`` above order 0; ``step``'s order ``k`` must read ``y`` below
+        order ``k`` only. One iteration per evaluation of the function."""
+        slots = [self.store.state(lift(y0, n)) for y0 in inits]
+        new = step(tuple(old for _, old in slots))
+        out = []
+        for (index, old), value, y0 in zip(slots, new, inits):
+            value = value.astype(old.dtype).at[0].set(jnp.asarray(y0, old.dtype))
+            self.store.put(index, value)
+            out.append(value)
+        return tuple(out)
+
+    # -- primitives applied coefficient by coefficient ----------------------------
+    def linear(self, eqn, values):
+        """A primitive linear in all its floating operands together (constants are
+        lifted): applied to each coefficient."""
+        n = next(v.c.shape[0] for v in values if isinstance(v, Series))
+        floats = [is_float(v.aval) for v in eqn.invars]
+        arrays = [
+            v.c if isinstance(v, Series) else (lift(v, n) if f else v)
+            for v, f in zip(values, floats)
+        ]
+        axes = [
+            0 if isinstance(v, Series) or f else None for v, f in zip(values, floats)
+        ]
+        out = jax.vmap(lambda *a: bind(eqn, a), in_axes=axes)(*arrays)
+        if eqn.primitive.multiple_results:
+            return [Series(o) for o in out]
+        return Series(out)
+
+    def scaled(self, eqn, values):
+        """A primitive linear in its one series operand, the others constants."""
+        axes = [0 if isinstance(v, Series) else None for v in values]
+        arrays = [v.c if isinstance(v, Series) else v for v in values]
+        return Series(jax.vmap(lambda *a: bind(eqn, a), in_axes=axes)(*arrays))
+
+    def bilinear(self, eqn, a, b):
+        """A primitive linear in each of two series operands (``dot_general``)."""
+        n = a.shape[0]
+        one = lambda u, v: bind(eqn, (u, v))  # noqa: E731
+        pairs = jax.vmap(jax.vmap(one, (None, 0)), (0, None))(a, b)  # P[i, j]
+        i, j, k = np.indices((n, n, n))
+        weights = np.where(i + j == k, binomial(n)[k, np.minimum(i, k)], 0.0)
+        mask = jnp.asarray(weights, pairs.dtype)
+        return jnp.einsum("ijk,ij...->k...", mask, pairs)

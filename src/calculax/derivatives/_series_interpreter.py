@@ -1,7 +1,9 @@
-r"""Taylor mode through ``custom_jvp`` rules: a jaxpr interpreter in series arithmetic.
+r"""Taylor mode: a jaxpr interpreter in series arithmetic, through ``custom_jvp`` rules.
 
-:func:`taylor_coefficients` pushes :math:`x(t) = x_0 + t` through ``f``'s jaxpr,
-every value a truncated series (``_series``, ``_series_rules``). A ``custom_jvp``
+:func:`taylor_series` pushes :math:`x(t) = x_0 + h t` through ``f``'s jaxpr, every
+value a truncated series (the rules of ``_series_rules``, on either engine: arrays,
+``_series``, or coefficient nodes, ``_series_terms``). ``jit`` and ``checkpoint``
+bodies are evaluated in place. A ``custom_jvp``
 function :math:`y = g(x)` -- every function of ``calculax.numpy`` and every
 ``calculax.stabilize``'d function -- is evaluated through its rule, never through
 its primal implementation's derivatives: :math:`y_0 = g(x_0)` by the primal, and
@@ -12,16 +14,24 @@ shorter, the rule's reuse of the primal output replaced by the current iterate o
 calls further ``custom_jvp`` functions is evaluated the same way, recursively; each
 level is one order shorter, so the recursion ends (at order 0, the primal value).
 
-The whole evaluation is one ``lax.fori_loop`` of ``order`` passes over the fixed
-points' iterates (see ``_series``): the traced graph holds the function once, the
-rules of the ``custom_jvp`` functions once per nesting level, whatever the order.
+With the array engine the whole evaluation is one ``lax.fori_loop`` of ``order``
+passes over the fixed points' iterates (see ``_series``): the traced graph holds the
+function once, the rules of the ``custom_jvp`` functions once per nesting level,
+whatever the order. The coefficient engine (:func:`unrolled_derivative`, for
+functions of JAX primitives only) resolves every fixed point order by order.
 
-Written by hand: ``jax.experimental.jet`` has no ``custom_jvp`` support and unrolls
-its recurrences per order.
+Series hold derivatives, :math:`c_j = h^j\,y^{(j)}(0)`, never :math:`y^{(j)}/j!`: an
+order whose derivative is representable is computed without the factorial that
+under- or overflows at order ~35 in float32, and one whose derivative is not
+representable overflows to ``inf``.
+
+Written by hand: ``jax.experimental.jet`` has no ``custom_jvp`` support, unrolls
+its recurrences per order and scales by factorials.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import jax
@@ -30,160 +40,142 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
-from .._jaxpr import trace_leaves
-from ._series import Store, integral, lift
-from ._series_rules import Series, UnsupportedPrimitive, apply_rule, is_float, order0
+from .._core.jaxpr import CUSTOM_JVP, bind, callee, is_call, trace_leaves
+from .._core.jaxpr import evaluate as walk
+from ._series import Arrays, Series, Store, is_float, lift
+from ._series_rules import UnsupportedPrimitive, apply_rule
+from ._series_terms import Unrolled
 
-__all__ = ["UnsupportedPrimitive", "series_obstacle", "taylor_coefficients"]
-
-_CALLS = ("jit", "pjit", "closed_call", "core_call")
-
-
-def _truncate(value, n: int):
-    if not isinstance(value, Series):
-        return value
-    return Series(value.c[:n]) if n > 1 else value.c[0]
-
-
-def _needed(jaxpr: core.Jaxpr, known: set) -> set:
-    """The equations (by index) that the outputs need, ``known`` variables given."""
-    live = {v for v in jaxpr.outvars if isinstance(v, core.Var)} - known
-    keep = set()
-    for i in reversed(range(len(jaxpr.eqns))):
-        eqn = jaxpr.eqns[i]
-        if any(v in live for v in eqn.outvars):
-            keep.add(i)
-            live |= {v for v in eqn.invars if isinstance(v, core.Var)} - known
-    return keep
+__all__ = [
+    "UnsupportedPrimitive",
+    "series_obstacle",
+    "taylor_coefficients",
+    "taylor_series",
+    "unrolled_derivative",
+]
 
 
-def evaluate(jaxpr, consts, args, n: int, store: Store, known=None) -> list:
+def evaluate(
+    ops, jaxpr, consts, args, n: int, known=None, *, follow_rules: bool = True
+) -> list:
     """``jaxpr``'s outputs, its inputs series of length ``n`` or constants.
 
     ``known`` maps variables to values given in advance (a rule's primal output):
-    the equations that only compute them are skipped.
+    the equations that only compute them are skipped. ``follow_rules=False``
+    refuses ``custom_jvp`` functions (:class:`UnsupportedPrimitive`).
     """
-    env = dict(zip(jaxpr.constvars, consts)) | dict(zip(jaxpr.invars, args))
-    known = known or {}
-    env.update(known)
-    keep = _needed(jaxpr, set(known)) if known else None
 
-    def read(var):
-        return var.val if isinstance(var, core.Literal) else env[var]
+    def rule(eqn, values):
+        if not any(ops.is_series(v) for v in values):
+            return bind(eqn, values)
+        if is_call(eqn):  # jit and checkpoint bodies: evaluated in place
+            jaxpr, consts = callee(eqn)
+            return evaluate(ops, jaxpr, consts, values, n, follow_rules=follow_rules)
+        if eqn.primitive.name == CUSTOM_JVP:
+            if not follow_rules:
+                raise UnsupportedPrimitive(CUSTOM_JVP)
+            return _custom_jvp(ops, eqn, values, n)
+        return apply_rule(ops, eqn, values)
 
-    for i, eqn in enumerate(jaxpr.eqns):
-        if keep is not None and i not in keep:
-            continue
-        values = [read(v) for v in eqn.invars]
-        if any(isinstance(v, Series) for v in values):
-            outs = _apply(store, eqn, values, n)
-        else:
-            outs = eqn.primitive.bind(
-                *values, **eqn.primitive.get_bind_params(eqn.params)
-            )
-        if not eqn.primitive.multiple_results:
-            outs = [outs]
-        for var, value in zip(eqn.outvars, outs):
-            if not isinstance(var, core.DropVar) and var not in known:
-                env[var] = value
-    return [read(v) for v in jaxpr.outvars]
+    return walk(jaxpr, consts, args, rule, known=known)
 
 
-def _apply(store, eqn, values, n):
-    name = eqn.primitive.name
-    if name in _CALLS:
-        closed = eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
-        return evaluate(closed.jaxpr, closed.consts, values, n, store)
-    if name == "custom_jvp_call":
-        return _custom_jvp(store, eqn, values, n)
-    return apply_rule(store, eqn, values, n)
+def _truncate(ops, value, n: int):
+    """A series ``n`` orders long (a plain value at ``n = 1``)."""
+    if not ops.is_series(value):
+        return value
+    raw = ops.raw(value)
+    while ops.length(raw) > n:
+        raw = ops.head(raw)
+    return ops.wrap(raw) if n > 1 else ops.order0(raw)
 
 
-def _tangent(value, aval, n: int):
-    if isinstance(value, Series):
-        return Series(
-            value.c[1:]
-            * jnp.arange(1, n, dtype=value.c.dtype).reshape(
-                (n - 1,) + (1,) * (value.c.ndim - 1)
-            )
-        )
+def _tangent(ops, value, aval, n: int):
+    if ops.is_series(value):
+        return _truncate(ops, ops.wrap(ops.deriv(ops.raw(value))), n - 1)
     if not is_float(aval):
         return np.zeros(aval.shape, jax.dtypes.float0)
     return jnp.zeros(aval.shape, aval.dtype)
 
 
-def _custom_jvp(store: Store, eqn, values, n: int):
-    """``y = g(x)`` through ``g``'s rule: see the module docstring."""
+def _custom_jvp(ops, eqn, values, n: int):
+    """``y = g(x)`` through ``g``'s rule: the fixed point
+    :math:`y = y_0 + \\int \\text{rule}(x, x'; y)\\,dt` (module docstring)."""
     params = eqn.params
     n_consts = params["num_consts"]
-    if params["symbolic_zeros"] or any(
-        isinstance(v, Series) for v in values[:n_consts]
-    ):
+    if params["symbolic_zeros"] or any(ops.is_series(v) for v in values[:n_consts]):
         raise UnsupportedPrimitive(
             "custom_jvp_call (symbolic zeros or closed-over series)"
         )
     body = params["call_jaxpr"]
-    y0 = core.jaxpr_as_fun(body)(*[order0(v) for v in values])
+    y0 = core.jaxpr_as_fun(body)(*[_truncate(ops, v, 1) for v in values])
     primals = values[n_consts:]
     rule, rule_consts, zeros = params["jvp_jaxpr_fun"].call_wrapped(
         *([False] * len(primals))
     )
     floats = [is_float(v.aval) for v in eqn.outvars]
-    states = [store.state(lift(y, n)) if f else None for y, f in zip(y0, floats)]
-    known = {
-        var: _truncate(Series(state[1]), n - 1)
-        for var, state in zip(rule.outvars[: len(y0)], states)
-        if state is not None and isinstance(var, core.Var)
-    }
     avals = [v.aval for v in eqn.invars[n_consts:]]
-    args = [_truncate(v, n - 1) for v in primals]
-    args += [_tangent(v, a, n) for v, a in zip(primals, avals)]
-    outs = evaluate(rule, rule_consts, args, n - 1, store, known)
-    tangents = iter(outs[len(y0) :])
-    results = []
-    for y, state, zero in zip(y0, states, zeros):
-        tangent = None if zero else next(tangents)
-        if state is None:
-            results.append(y)
-            continue
-        dy = (
-            lift(jnp.zeros_like(y), n - 1)
-            if tangent is None
-            else _series_of(tangent, n - 1)
-        )
-        new = integral(y, dy.astype(y.dtype))
-        store.put(state[0], new)
-        results.append(Series(new))
-    return results
+    args = [_truncate(ops, v, n - 1) for v in primals]
+    args += [_tangent(ops, v, a, n) for v, a in zip(primals, avals)]
+    starts = [y for y, f in zip(y0, floats) if f]
+    outvars = [v for v, f in zip(rule.outvars[: len(y0)], floats) if f]
+
+    def step(ys):
+        known = {
+            var: _truncate(ops, ops.wrap(y), n - 1)
+            for var, y in zip(outvars, ys)
+            if isinstance(var, core.Var)
+        }
+        outs = evaluate(ops, rule, rule_consts, args, n - 1, known)
+        tangents = iter(outs[len(y0) :])
+        new = []
+        for y, is_f, zero in zip(y0, floats, zeros):
+            tangent = None if zero else next(tangents)
+            if is_f:
+                new.append(ops.integral(y, _series_of(ops, tangent, n - 1, y)))
+        return tuple(new)
+
+    solved = iter(ops.fixed_point(tuple(starts), step, n))
+    return [ops.wrap(next(solved)) if f else y for y, f in zip(y0, floats)]
 
 
-def _series_of(value, n: int):
-    return value.c if isinstance(value, Series) else lift(value, n)
+def _series_of(ops, value, n: int, like):
+    """A tangent (a series, a constant or ``None`` for zero) as a series of length
+    ``n`` in ``like``'s dtype."""
+    if value is None:
+        value = jnp.zeros_like(like)
+    if ops.is_series(value):
+        return ops.cast(ops.raw(value), jnp.result_type(like))
+    return ops.lift(jnp.asarray(value, jnp.result_type(like)), n)
 
 
 def _pass(jaxpr, consts, flat, start: int, n: int, step, old):
-    """One evaluation of ``jaxpr``: its output series and the new iterates."""
+    """One evaluation of ``jaxpr`` by the array engine: its output series and the
+    new iterates."""
     inputs = list(flat)
     inputs[start] = Series(lift(flat[start], n).at[1].set(step))
     store = Store(old)
-    outs = evaluate(jaxpr, consts, inputs, n, store)
-    return [_series_of(o, n) for o in outs], store.iterates()
+    ops = Arrays(store)
+    outs = evaluate(ops, jaxpr, consts, inputs, n)
+    series = [o.c if isinstance(o, Series) else lift(o, n) for o in outs]
+    return series, store.iterates()
 
 
-def taylor_coefficients(
+def taylor_series(
     f: Callable, args: Sequence, argnum: int, order: int, step: float = 1.0
 ):
-    """The series of ``f``'s output along :math:`x_{argnum} = x_0 + h t`.
+    """The series of ``f``'s output along :math:`x_{argnum} = x_0 + h t` (array
+    engine, through ``custom_jvp`` rules).
 
     Returns ``f``'s output pytree, each leaf replaced by an array of shape
-    ``(order + 1, *leaf.shape)``:
-    :math:`c_k = h^k\\,\\partial^k f / \\partial x^k / k!` (``h = step``).
-    Raises :class:`UnsupportedPrimitive` for a primitive without a series rule.
+    ``(order + 1, *leaf.shape)``: :math:`c_k = h^k\\,\\partial^k f / \\partial x^k`
+    (``h = step``). Raises :class:`UnsupportedPrimitive` for a primitive without a
+    series rule.
 
     Example:
         >>> import calculax.numpy as cnp
-        >>> taylor_coefficients(cnp.exp, (0.0,), 0, 3)  # 1/k!, through exp's rule
-        Array([1.        , 1.        , 0.5       , 0.16666667], dtype=float32)
+        >>> taylor_series(cnp.exp, (0.0,), 0, 3)  # every derivative of exp at 0
+        Array([1., 1., 1., 1.], dtype=float32)
     """
     n = order + 1
     flat, closed, shapes, start = trace_leaves(f, args, argnum)
@@ -205,10 +197,58 @@ def taylor_coefficients(
     return jax.tree.unflatten(jax.tree.structure(shapes), outs)
 
 
+def taylor_coefficients(
+    f: Callable, args: Sequence, argnum: int, order: int, step: float = 1.0
+):
+    """The normalised coefficients :math:`c_k / k!` of :func:`taylor_series`.
+
+    Example:
+        >>> import calculax.numpy as cnp
+        >>> taylor_coefficients(cnp.exp, (0.0,), 0, 3)  # 1/k!, through exp's rule
+        Array([1.        , 1.        , 0.5       , 0.16666667], dtype=float32)
+    """
+    series = taylor_series(f, args, argnum, order, step)
+    factorials = np.array([math.factorial(k) for k in range(order + 1)], float)
+
+    def normalise(c):
+        scale = jnp.asarray(1 / factorials, c.dtype)
+        return c * scale.reshape((order + 1,) + (1,) * (c.ndim - 1))
+
+    return jax.tree.map(normalise, series)
+
+
+def unrolled_derivative(f: Callable, args: Sequence, argnum: int, order: int):
+    """``f``'s output pytree along :math:`x_{argnum} = x_0 + t`, each leaf replaced by
+    its derivative of order ``order`` (coefficient engine).
+
+    Raises :class:`UnsupportedPrimitive` for ``custom_jvp`` functions (left to the
+    array engine) and primitives without a rule.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> unrolled_derivative(jnp.exp, (0.0,), 0, 3)
+        Array(1., dtype=float32)
+    """
+    n = order + 1
+    flat, closed, shapes, start = trace_leaves(f, args, argnum)
+    ops = Unrolled()
+    inputs = list(flat)
+    inputs[start] = ops.path(jnp.asarray(flat[start]), 1.0, n)
+    # custom_jvp functions are left to the array engine, whose graph does not grow
+    # with the order.
+    outs = evaluate(ops, closed.jaxpr, closed.consts, inputs, n, follow_rules=False)
+    ops.force(order)
+    leaves = []
+    for out, shape in zip(outs, jax.tree.leaves(shapes)):
+        last = out[order] if ops.is_series(out) else 0
+        leaves.append(jnp.broadcast_to(jnp.asarray(last, shape.dtype), shape.shape))
+    return jax.tree.unflatten(jax.tree.structure(shapes), leaves)
+
+
 def series_obstacle(f: Callable, args: Sequence, argnum: int, order: int) -> str | None:
     """The first primitive of ``f`` (or of a rule it calls) without a series rule."""
     try:
-        jax.make_jaxpr(lambda *a: taylor_coefficients(f, a, argnum, order))(*args)
+        jax.make_jaxpr(lambda *a: taylor_series(f, a, argnum, order))(*args)
     except UnsupportedPrimitive as error:
         return error.primitive
     return None

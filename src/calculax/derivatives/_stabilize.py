@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from .._core.validate import boolean
 from ._stable_interpreter import Context, StabilizeReport, evaluate
 
 __all__ = ["stabilize", "StabilizeReport"]
@@ -49,7 +50,7 @@ def stabilize(
 
     Raises:
         TypeError: ``f`` is not callable, or not traceable by JAX (it converts
-            arrays to Python or NumPy values).
+            arrays to Python or NumPy values); ``report``/``rewrite`` not a bool.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -65,6 +66,8 @@ def stabilize(
         >>> log_ratio(x), calculax.stabilize(log_ratio, rewrite=True)(x)
         (Array(0., dtype=float32), Array(1.e-10, dtype=float32))
     """
+    boolean("stabilize", "report", report)
+    boolean("stabilize", "rewrite", rewrite)
     if f is None:
         return functools.partial(stabilize, report=report, rewrite=rewrite)
     if not callable(f):

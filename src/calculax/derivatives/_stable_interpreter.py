@@ -26,7 +26,20 @@ from jax import lax
 from jax.extend import core
 
 from .._core.dtypes import cast_like
-from .._jaxpr import evaluate_jaxpr, traced_name
+from .._core.jaxpr import (
+    CUSTOM_JVP,
+    CUSTOM_VJP,
+    REMAT,
+    bind,
+    callee,
+    dependents,
+    is_call,
+    traced_name,
+    uses,
+)
+from .._core.jaxpr import (
+    evaluate as walk,
+)
 from ._rewrite import Graph, find_rewrites, sum_of_squares_rule
 from ._stable_primitives import (
     STABLE_CUSTOM_JVP,
@@ -35,9 +48,6 @@ from ._stable_primitives import (
 )
 
 __all__ = ["Context", "StabilizeReport", "evaluate"]
-
-_INLINED = ("jit", "pjit", "closed_call", "core_call")
-_REMAT = ("remat2", "checkpoint", "remat")
 
 
 @dataclasses.dataclass
@@ -80,35 +90,19 @@ def evaluate(
     equations that depend on them are bound as they are, so that the tangents stay
     linear (transposable) for reverse mode; the others are stabilized.
     """
-    tangent = _dependents(jaxpr, jaxpr.invars[len(jaxpr.invars) - linear :])
+    tangent = dependents(jaxpr, jaxpr.invars[len(jaxpr.invars) - linear :])
     substitutions = {
         key: _substitution(rule, context)
         for key, rule in find_rewrites(jaxpr, consts, context.rewrite).items()
-        if not _uses(rule.leaves, tangent)
+        if not uses(rule.leaves, tangent)
     }
 
     def apply(eqn, invals):
-        if _uses(eqn.invars, tangent):
-            return _bind(eqn, invals)
+        if uses(eqn.invars, tangent):
+            return bind(eqn, invals)
         return _apply(eqn, invals, context)
 
-    return evaluate_jaxpr(jaxpr, consts, args, apply, substitutions=substitutions)
-
-
-def _uses(atoms, variables: set) -> bool:
-    # Literals are not hashable, and never among the variables.
-    return any(not isinstance(a, core.Literal) and a in variables for a in atoms)
-
-
-def _dependents(jaxpr: core.Jaxpr, sources) -> set:
-    # The variables computed from ``sources``.
-    found = set(sources)
-    if not found:
-        return found
-    for eqn in jaxpr.eqns:
-        if _uses(eqn.invars, found):
-            found.update(eqn.outvars)
-    return found
+    return walk(jaxpr, consts, args, apply, substitutions=substitutions)
 
 
 def _substitution(rule, context: Context) -> Callable:
@@ -139,14 +133,15 @@ def _apply(eqn, invals, context: Context):
     if stable is not None:
         record.rewritten[name] += 1
         return _match(stable(*invals, **params), eqn.outvars[0].aval)
-    if name in _INLINED:
-        library = _jax_function(params["jaxpr"])
+    if is_call(eqn, remat=False):
+        library = _jax_function(params.get("jaxpr", params.get("call_jaxpr")))
         if library is not None:
             record.rewritten[library[0]] += 1
             return [_match(library[1](*invals), eqn.outvars[0].aval)]
-        return _closed(params["jaxpr"], context)(*invals)
-    if name in _REMAT:
-        body = functools.partial(evaluate, params["jaxpr"], (), context=context)
+        return evaluate(*callee(eqn), invals, context)
+    if name in REMAT:
+        jaxpr, consts = callee(eqn)
+        body = functools.partial(evaluate, jaxpr, consts, context=context)
         return jax.checkpoint(
             lambda *a: body(a),
             prevent_cse=params.get("prevent_cse", True),
@@ -159,18 +154,13 @@ def _apply(eqn, invals, context: Context):
         return _while(params, invals, context)
     if name == "scan":
         return _scan(params, invals, context)
-    if name == "custom_jvp_call":
+    if name == CUSTOM_JVP:
         return _custom_jvp(eqn, invals, context)
-    if name == "custom_vjp_call":
+    if name == CUSTOM_VJP:
         _note_custom_rule(record, _custom_name(params)[0])
     elif name not in _STRUCTURAL:
         record.untouched[name] += 1
-    return _bind(eqn, invals)
-
-
-def _bind(eqn, invals):
-    # As jax.core.eval_jaxpr does (call primitives get their sub-functions here).
-    return eqn.primitive.bind(*invals, **eqn.primitive.get_bind_params(eqn.params))
+    return bind(eqn, invals)
 
 
 # Data movement and comparisons: nothing to stabilize, not worth reporting.
@@ -186,10 +176,10 @@ def _custom_name(params) -> tuple[str, bool]:
     return traced_name(params.get("call_jaxpr") or params.get("fun_jaxpr"))
 
 
-def _jax_function(closed: core.ClosedJaxpr) -> tuple[str, Callable] | None:
+def _jax_function(closed) -> tuple[str, Callable] | None:
     """``(name, stable function)`` when ``closed`` is JAX's hypot, sinc or 2-norm."""
     name, from_jax = traced_name(closed)
-    if not from_jax:
+    if not from_jax or not isinstance(closed, core.ClosedJaxpr):
         return None
     if name in STABLE_JAX_FUNCTIONS:
         return name, STABLE_JAX_FUNCTIONS[name]
@@ -219,7 +209,7 @@ def _custom_jvp(eqn, invals, context: Context):
         return [_match(STABLE_CUSTOM_JVP[name](*invals), eqn.outvars[0].aval)]
     _note_custom_rule(context.record, name)
     if params["symbolic_zeros"]:
-        return _bind(eqn, invals)  # the rule expects SymbolicZero tangents: as is
+        return bind(eqn, invals)  # the rule expects SymbolicZero tangents: as is
     return _user_rule_stabilized(params, context)(*invals)
 
 

@@ -3,21 +3,24 @@ r"""Taylor mode: the ``k``-th derivative in a scalar argument at a cost of ``~k*
 Nesting ``k`` first-order derivatives of a scalar function differentiates the
 derivative code of the previous level, which doubles in size each time: ``2**k``.
 Taylor mode pushes the truncated series :math:`x(t) = x_0 + t` through ``f`` once and
-reads off :math:`f^{(k)}(x_0) = k!\,[t^k]\,f(x(t))`.
+reads off :math:`f^{(k)}(x_0)`, the series' last term (series hold derivatives, not
+normalised coefficients, so no factorial over- or underflows: an order whose
+derivative is representable is computed as such, and one whose derivative is not
+overflows to ``inf``).
 
-calculax's own series interpreter (``_series_interpreter``) does this with a traced
-graph whose size does not grow with ``k`` (compile time independent of the order)
-and follows ``custom_jvp`` rules -- every function of ``calculax.numpy`` and every
-``calculax.stabilize``'d function is one -- through their stable rules. Where it
-lacks a primitive's rule, ``jax.experimental.jet`` is used if it has them all (its
-graph grows with ``k``, and it cannot follow ``custom_jvp`` rules); otherwise
-:class:`UnsupportedPrimitive` names the primitive and ``derivative`` falls back to
-nested forward mode.
+One rule table (``_series_rules``), two engines: for functions of JAX primitives only,
+the coefficient engine (``_series_terms``), which traces each coefficient once and
+skips the products that are known to vanish; through ``custom_jvp`` rules -- every
+function of ``calculax.numpy`` and every ``calculax.stabilize``'d function is one --
+the array engine (``_series``), whose traced graph does not grow with ``k`` (compile
+time independent of the order). Where neither has a primitive's rule,
+``jax.experimental.jet`` is used if it has them all (its graph grows with ``k``, and
+it cannot follow ``custom_jvp`` rules); otherwise :class:`UnsupportedPrimitive` names
+the primitive and ``derivative`` falls back to nested forward mode.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 
 import jax
@@ -25,22 +28,16 @@ import jax.numpy as jnp
 from jax.experimental import jet
 from jax.extend import core
 
-from ._series_interpreter import UnsupportedPrimitive, taylor_coefficients
-from ._series_unrolled import unrolled_coefficients
+from .._core.jaxpr import sub_jaxprs
+from ._series_interpreter import (
+    UnsupportedPrimitive,
+    taylor_series,
+    unrolled_derivative,
+)
 
 __all__ = ["UnsupportedPrimitive", "jet_obstacle", "taylor_derivative"]
 
 _JET_PRIMITIVES = frozenset(p.name for p in jet.jet_rules)
-
-
-def _sub_jaxprs(params: dict):
-    for value in params.values():
-        items = value if isinstance(value, tuple | list) else (value,)
-        for item in items:
-            if isinstance(item, core.ClosedJaxpr):
-                yield item.jaxpr
-            elif isinstance(item, core.Jaxpr):
-                yield item
 
 
 def _first_obstacle(jaxpr: core.Jaxpr) -> str | None:
@@ -48,7 +45,7 @@ def _first_obstacle(jaxpr: core.Jaxpr) -> str | None:
         name = eqn.primitive.name
         if name not in _JET_PRIMITIVES:
             return name
-        for inner in _sub_jaxprs(eqn.params):
+        for inner in sub_jaxprs(eqn.params):
             found = _first_obstacle(inner)
             if found is not None:
                 return found
@@ -65,32 +62,25 @@ def taylor_derivative(
 ):
     r""":math:`\partial^k f / \partial x^k` for scalar ``x = args[argnum]``.
 
-    By the unrolled recurrences (plain JAX primitives), else by the series
-    interpreter through ``custom_jvp`` rules (only when ``follow_rules``), else by
-    ``jet``; the output may be any pytree of arrays. Raises
+    By the coefficient engine (plain JAX primitives), else by the array engine
+    through ``custom_jvp`` rules (only when ``follow_rules``), else by ``jet``; the
+    output may be any pytree of arrays. Raises
     :class:`UnsupportedPrimitive` (naming the missing primitive) where none applies.
     """
-    try:  # functions of JAX primitives only: the unrolled recurrences, fastest
-        last = unrolled_coefficients(f, args, argnum, order)
-        scale = float(math.factorial(order))
-        return jax.tree.map(lambda c: c * jnp.asarray(scale, c.dtype), last)
+    try:  # functions of JAX primitives only: the coefficient engine, fastest
+        return unrolled_derivative(f, args, argnum, order)
     except UnsupportedPrimitive:
         if not follow_rules:
             if jet_obstacle(f, args) is not None:
                 raise
             return _jet_derivative(f, args, argnum, order)
-    # Along x0 + t: the last coefficient f^(k) / k! is flushed to zero where the
-    # derivative is within a factor k! of the smallest normal number (inside the
-    # 2**10 margin the tests keep from the range's edges for k <= 6). A scaled path
-    # x0 + h t trades that for overflow near the largest number; not taken.
     try:
-        series = taylor_coefficients(f, args, argnum, order)
+        series = taylor_series(f, args, argnum, order)
     except UnsupportedPrimitive:
         if jet_obstacle(f, args) is not None:
             raise
         return _jet_derivative(f, args, argnum, order)
-    scale = float(math.factorial(order))
-    return jax.tree.map(lambda c: c[order] * jnp.asarray(scale, c.dtype), series)
+    return jax.tree.map(lambda c: c[order], series)
 
 
 def _jet_derivative(f: Callable, args: Sequence, argnum: int, order: int):
