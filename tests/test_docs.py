@@ -90,6 +90,7 @@ API_PAGES = {
     "calculax.entropy": "entropy",
     "calculax.integrate": "integrate",
     "calculax.ode": "ode",
+    "calculax.scipy.integrate": "scipy",
 }
 
 

@@ -442,7 +442,7 @@ def _layout(solution, spec, y0, t0, tf, t_eval, dense_output, events, args):
 
 def _code(status) -> int:
     """SciPy's status code: 0 end reached, 1 terminal event, -1 failure."""
-    from ... import RESULTS
+    from ..._core.results import RESULTS
 
     value = int(np.asarray(status._value))
     if value == int(RESULTS.successful._value):
@@ -502,7 +502,7 @@ def _traced(fun, t_span, y0, method, t_eval, dense_output, events, vectorized, a
         max_step=options.get("max_step", np.inf), first_step=options.get("first_step"),
         throw=False,
     )  # fmt: skip
-    from ... import RESULTS
+    from ..._core.results import RESULTS
 
     ok = solution.status == RESULTS.successful
     stopped = solution.status == RESULTS.event_occurred
