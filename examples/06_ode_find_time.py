@@ -24,15 +24,18 @@ CHAPTERS = (6,)
 
 def answer() -> dict[str, float]:
     """The first ``t`` with ``y(t) = 0.8``; ``y' = 0.01 y (1 - y)``, ``y(0) = 0.5``."""
-    t = ode.find_time(
+    hit = ode.find_time(
         lambda t, y: 0.01 * y * (1 - y),
         (0.0, 3000.0),
         jnp.array([0.5]),
         lambda t, y: y[0] - 0.8,
     )
     truth = 100 * math.log(4)
-    print(f"y = 0.8 at t = {float(t):.6f}  (100 ln 4 = {truth:.6f})")
-    return {"t": float(t), "truth": truth}
+    print(
+        f"y = 0.8 at t = {float(hit.value):.6f} +- {float(hit.error):.1e}"
+        f"  (100 ln 4 = {truth:.6f})"
+    )
+    return {"t": float(hit.value), "error": float(hit.error), "truth": truth}
 
 
 def main(out_dir: str = ".") -> dict[str, float]:

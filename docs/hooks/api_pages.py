@@ -29,6 +29,7 @@ PAGES = {
     "entropy": ("calculax.information",),
     "integrate": ("calculax.integrate",),
     "ode": ("calculax.ode",),
+    "scipy": ("calculax.scipy", "calculax.scipy.integrate"),
 }
 NOTES = {
     "entropy": "The subpackage is `calculax.information`; `calculax.entropy`, "

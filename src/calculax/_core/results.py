@@ -115,19 +115,26 @@ class RESULTS(eqx.Enumeration):
     # -- ode -------------------------------------------------------------------------
     step_size_collapsed = (
         "Integration step failed: the step size fell below 10 ulp of t (a "
-        "singularity, a blow-up, or a problem too stiff for the method)."
+        "singularity, a blow-up, or a problem too stiff for the method: try "
+        "method='Radau')."
     )
     nonfinite_state = "The state became non-finite (nan or inf)."
     ode_max_steps_reached = (
-        "max_steps was reached before the end of the interval; raise `max_steps`."
+        "max_steps was reached before the end of the interval; raise `max_steps` "
+        "(or pass max_steps=None outside jit), or try method='Radau' if the problem "
+        "is stiff."
     )
     max_events_exceeded = (
-        "An event occurred more often than its max_events; later occurrences were "
-        "not recorded (raise Event(max_events=...))."
+        "An event occurred more often than its max_events: the solve stopped before "
+        "the step that would exceed it (raise Event(max_events=...))."
     )
     nonfinite_event = (
-        "An event function returned nan or inf; its crossings after that point "
-        "cannot be located."
+        "An event function returned nan or inf: the solve stopped at the start of "
+        "that step (its crossings after that point cannot be located)."
+    )
+    event_not_found = (
+        "The condition never reached 0 in t_span: there is no such time (the solve "
+        "reached the end of t_span)."
     )
 
     # -- curvature -------------------------------------------------------------------

@@ -268,3 +268,83 @@ def real_points(where: str, name: str, points, dtype) -> Any:
             f"{where}: `{name}` must be finite numbers; got {np.asarray(points)!r}."
         )
     return array
+
+
+# -- functions that JAX traces ------------------------------------------------------
+_UNTRACEABLE = (
+    (
+        "NonConcreteBooleanIndexError",
+        "indexes with a boolean mask of traced values (its size depends on them)",
+        "jnp.where(mask, x, 0)",
+    ),
+    (
+        "TracerBoolConversionError",
+        "branches in Python on a traced value (`if`, `while`, `and`/`or`, `bool()`)",
+        "jnp.where(condition, a, b) for values, or jax.lax.cond for branches",
+    ),
+    (
+        "TracerIntegerConversionError",
+        "turns a traced value into a Python int (`int()`, a list index, `range`)",
+        "jnp indexing (x[i] with an array i) or jax.lax.dynamic_slice",
+    ),
+    (
+        "TracerArrayConversionError",
+        "calls NumPy (`np.array`, `np.sin`, `np.zeros_like`, ...) on a traced value",
+        "jax.numpy: `import jax.numpy as jnp` and jnp.array, jnp.sin, ...",
+    ),
+    (
+        "ConcretizationTypeError",
+        "needs a concrete Python value from a traced one (`float()`, a shape, ...)",
+        "jax.numpy operations on the array itself",
+    ),
+)
+
+
+def untraceable(error: BaseException) -> tuple[str, str] | None:
+    """``(construct, rewrite)`` when ``error`` is JAX refusing to trace a Python
+    construct (the most specific match first), else ``None``."""
+    for name, construct, rewrite in _UNTRACEABLE:
+        cls = getattr(jax.errors, name, None)
+        if cls is not None and isinstance(error, cls):
+            return construct, rewrite
+    return None
+
+
+def _user_line(error: BaseException) -> str:
+    """``line N of FILE, `source``` of the deepest frame outside JAX, NumPy,
+    equinox and calculax, or ``""``."""
+    import linecache
+    import os
+    import traceback
+
+    skip = ("jax", "jaxlib", "numpy", "equinox", "calculax", "diffrax")
+    found = ""
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        path = frame.f_code.co_filename
+        parts = set(os.path.normpath(path).split(os.sep))
+        if parts & set(skip) or path.startswith("<frozen"):
+            continue
+        source = linecache.getline(path, line).strip()
+        name = os.path.basename(path)
+        found = f"line {line} of {name}" + (f", `{source}`," if source else ",")
+    return found
+
+
+def explain_untraceable(where: str, what: str, error: BaseException) -> str | None:
+    """The sentence for a user function JAX could not trace, or ``None``.
+
+    ``what`` names the function (e.g. "`fun`"). Example: "solve_ivp: calculax
+    traces `fun` with JAX (compiled once, then run on arrays), and line 3 of
+    model.py, `if t > 5:`, branches in Python on a traced value (...); write
+    jnp.where(condition, a, b) ... instead."
+    """
+    found = untraceable(error)
+    if found is None:
+        return None
+    construct, rewrite = found
+    line = _user_line(error)
+    subject = f"{line} " if line else f"{what} "
+    return (
+        f"{where}: calculax traces {what} with JAX (compiled once, then run on "
+        f"arrays), and {subject}{construct}; write {rewrite} instead."
+    )

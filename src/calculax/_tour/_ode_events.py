@@ -84,7 +84,7 @@ def chapter(out_dir: Path, dtype, stream: TextIO) -> dict:
                 _at_08,
                 rtol=1e-12,
                 atol=1e-14,
-            )
+            ).value
         )
         sol = ode.solve_ivp(
             ode.second_order(_spring),

@@ -1,10 +1,13 @@
-"""Ordinary differential equations with events: ``solve_ivp`` on diffrax's solvers.
+"""Ordinary differential equations with events: ``solve_ivp`` on diffrax's
+solvers and Radau IIA.
 
-``solve_ivp`` records every occurrence of each :class:`Event` (terminal or not, to a
-few ulp in ``t``), works under ``jit``/``vmap``/``jax.jacfwd``/``jax.grad``, and
-caches its compiled solver; ``find_time`` and ``second_order`` are conveniences on top.
+``solve_ivp`` records every occurrence of each :class:`Event` (terminal or not,
+to a few ulp in ``t``), works under ``jit``/``vmap``/``jax.jacfwd``/``jax.grad``,
+and caches its compiled solver per function object; ``find_time`` and
+``second_order`` are conveniences on top.
 """
 
+from ._conveniences import EventTime as EventTime
 from ._conveniences import find_time as find_time
 from ._conveniences import second_order as second_order
 from ._event import Event as Event
@@ -16,6 +19,7 @@ from ._solve_ivp import solve_ivp as solve_ivp
 __all__ = [
     "DenseSolution",
     "Event",
+    "EventTime",
     "Solution",
     "Stats",
     "find_time",

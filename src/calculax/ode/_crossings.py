@@ -8,9 +8,9 @@ vectorised work per step instead.
 
 Each event ``j`` is sampled at ``P`` times of the step (``grid_s``, values
 ``grid_g[j]``). Its candidate occurrences are the ``P - 1`` intervals between
-samples and one touch (``_touches.py``):
+samples, and a touch or a close pair of roots between samples (``_touches.py``):
 
-- interval ``i`` holds a crossing when :math:`g_i \\ne 0` and
+- interval ``i`` holds a crossing when both samples are finite, :math:`g_i \\ne 0` and
   :math:`\\operatorname{sign} g_{i+1} \\ne \\operatorname{sign} g_i` (arriving at an
   exact zero counts; leaving one does not, so a root is never seen twice, and an
   event that is exactly zero at :math:`t_0` does not fire there). A sign change
@@ -37,7 +37,16 @@ import jax.numpy as jnp
 
 from ._touches import find_touches
 
-__all__ = ["Booked", "Items", "Records", "StepData", "StepView", "book", "candidates"]
+__all__ = [
+    "Booked",
+    "Items",
+    "Records",
+    "StepData",
+    "StepView",
+    "book",
+    "candidates",
+    "empty_records",
+]
 
 
 class StepView(NamedTuple):
@@ -112,6 +121,7 @@ class Records(NamedTuple):
     last: Items
     last_step: Booked
     last_count: jax.Array
+    overflow: jax.Array  # (E,) whose occurrences in a step would not fit
 
 
 def _armed_start(s0, g0, grid_s, grid_g):
@@ -136,34 +146,91 @@ def candidates(
     sample times (``grid_s[0] = s0``, ``grid_s[-1] = s1``) and the states at the
     interior ones ``(P - 2, n)``; ``slopes``: :math:`dg/ds` at ``s0`` and ``s1``
     ``(E,)`` (for touches next to the step's ends); ``direction`` ``(E,)``;
-    ``tolerance(y)`` is ``atol + rtol |y|`` (for touches).
+    ``tolerance(y)`` is ``atol + rtol |y|`` (for touches). The last two columns
+    hold a touch, or the two crossings of a close pair of roots.
     """
     grid_s, grid_g, _ = grid
     e = grid_g.shape[0]
     left, right = grid_g[:, :-1], grid_g[:, 1:]
+    finite = jnp.isfinite(left) & jnp.isfinite(right)
     going = -jnp.sign(left).astype(direction.dtype)
     wanted = (direction[:, None] == 0) | (direction[:, None] == going)
-    crossing = (left != 0) & (jnp.sign(right) != jnp.sign(left)) & wanted
+    crossing = finite & (left != 0) & (jnp.sign(right) != jnp.sign(left)) & wanted
     lo = _armed_start(view.s0, grid_g[:, 0], grid_s, grid_g)
-    touch_s = find_touches(view, g_all, lo, grid, slopes, tolerance)
-    touch_ok = jnp.isfinite(touch_s) & (direction == 0)
+    near = find_touches(view, g_all, lo, grid, slopes, tolerance)
+    sigma = jnp.sign(near.g_a).astype(direction.dtype)  # the samples' sign
+    first_ok = (direction == 0) | (direction == -sigma)
+    second_ok = (direction == 0) | (direction == sigma)
+    touch_ok = near.touch & (direction == 0)
     starts = jnp.broadcast_to(grid_s[:-1], left.shape)
     ends = jnp.broadcast_to(grid_s[1:], left.shape)
-    zero = jnp.zeros((e, 1), left.dtype)
-    a = jnp.concatenate([starts, touch_s[:, None]], axis=1)
-    valid = jnp.concatenate([crossing, touch_ok[:, None]], axis=1)
+    zero = jnp.zeros((e,), left.dtype)
+    # Touch: a = b = its time; pair: [a, m] and [m, b].
+    t1_a = jnp.where(near.pair, near.a, near.m)
+    t1_b = near.m
+    t2_a, t2_b = near.m, near.b
+    a = jnp.concatenate([starts, t1_a[:, None], t2_a[:, None]], axis=1)
+    valid = jnp.concatenate(
+        [
+            crossing,
+            (touch_ok | (near.pair & first_ok))[:, None],
+            (near.pair & second_ok)[:, None],
+        ],
+        axis=1,
+    )
     # Rank: valid candidates of the same event that come earlier (keys distinct).
     earlier = valid[:, None, :] & (a[:, None, :] < a[:, :, None])
     return Items(
         a=a,
-        b=jnp.concatenate([ends, touch_s[:, None]], axis=1),
-        g_a=jnp.concatenate([left, zero], axis=1),
-        g_b=jnp.concatenate([right, zero], axis=1),
+        b=jnp.concatenate([ends, t1_b[:, None], t2_b[:, None]], axis=1),
+        g_a=jnp.concatenate(
+            [left, jnp.where(near.pair, near.g_a, zero)[:, None], near.g_m[:, None]],
+            axis=1,
+        ),
+        g_b=jnp.concatenate(
+            [right, jnp.where(near.pair, near.g_m, zero)[:, None], near.g_b[:, None]],
+            axis=1,
+        ),
         touch=jnp.concatenate(
-            [jnp.zeros(left.shape, bool), jnp.ones((e, 1), bool)], axis=1
+            [
+                jnp.zeros(left.shape, bool),
+                (~near.pair)[:, None],
+                jnp.zeros((e, 1), bool),
+            ],
+            axis=1,
         ),
         valid=valid,
         rank=jnp.sum(earlier, axis=2).astype(jnp.int32),
+    )
+
+
+def empty_records(p, e: int, s1) -> Records:
+    """No occurrences; unused slots hold the first step (harmless to locate)."""
+    cap, n, dtype = p.capacity, p.y0.shape[0], p.y0.dtype
+    nan = jnp.full((e, cap), jnp.nan, dtype)
+    columns = p.interior_points + 3  # P - 1 intervals, a touch or a pair
+    zeros = jnp.zeros((e, columns), dtype)
+    no = jnp.zeros((e, columns), bool)
+    last = Items(zeros, zeros, zeros, zeros, no, no, jnp.zeros((e, columns), jnp.int32))
+    first = Booked(p.s_start, s1, p.y0)
+    count = jnp.zeros(e, jnp.int32)
+    return Records(
+        counts=count,
+        a=nan,
+        b=nan,
+        g_a=nan,
+        g_b=nan,
+        touch=jnp.zeros((e, cap), bool),
+        steps=Booked(
+            jnp.full((e, cap), p.s_start, dtype),
+            jnp.full((e, cap), s1, dtype),
+            jnp.broadcast_to(p.y0, (e, cap, n)),
+        ),
+        stopped=jnp.asarray(False),
+        last=last,
+        last_step=first,
+        last_count=count,
+        overflow=jnp.zeros(e, bool),
     )
 
 
@@ -211,4 +278,5 @@ def book(
         last=jax.tree.map(keep, items, records.last),
         last_step=jax.tree.map(keep, step, records.last_step),
         last_count=keep(records.counts, records.last_count),
+        overflow=records.overflow,
     )

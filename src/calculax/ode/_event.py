@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import equinox as eqx
+import numpy as np
 
 __all__ = ["Event"]
 
@@ -24,7 +25,8 @@ class Event(eqx.Module):
 
     **Rule at the start.** Where :math:`g(t_0, y_0) = 0` exactly, the event is
     *armed* by the first nonzero value of :math:`g` after :math:`t_0` and does not
-    fire at :math:`t_0` (SciPy 1.17 stops a terminal event at :math:`t_0` then).
+    fire at :math:`t_0` (SciPy fires it there; ``calculax.scipy.integrate`` does
+    as SciPy does).
     The same holds after every occurrence: the sign just after the located root
     becomes the new reference, so a root is never detected twice.
 
@@ -35,9 +37,12 @@ class Event(eqx.Module):
         direction: ``0`` every crossing; ``+1`` only where :math:`g` increases
             (from negative to positive or zero); ``-1`` only where it decreases.
             Crossings in the other direction are passed over (never re-detected).
-        max_events: capacity of the recorded ``t_events``/``y_events`` arrays. More
-            occurrences than this set ``Solution.status = -4`` (never dropped
-            silently); the count ``Solution.n_events`` is always exact.
+        max_events: capacity of the recorded ``t_events``/``y_events`` arrays. The
+            solve stops before a step whose occurrences would exceed it, with
+            ``status = RESULTS.max_events_exceeded`` (everything before
+            ``t_final`` is recorded). ``None``: no limit (with concrete inputs;
+            the arrays are then exactly ``n_events`` long); under ``jit`` a
+            capacity is needed.
 
     Raises:
         TypeError: ``fn`` not callable, or ``terminal``/``direction``/``max_events``
@@ -55,42 +60,64 @@ class Event(eqx.Module):
     fn: Callable
     terminal: bool | int = eqx.field(default=False, static=True)
     direction: int = eqx.field(default=0, static=True)
-    max_events: int = eqx.field(default=100, static=True)
+    max_events: int | None = eqx.field(default=100, static=True)
 
     def __check_init__(self):
         if not callable(self.fn):
             raise TypeError(
-                f"Event: fn must be callable as fn(t, y, *args) -> scalar, got "
+                f"Event: `fn` must be callable as fn(t, y, *args) -> scalar; got "
                 f"{type(self.fn).__name__}."
             )
-        if not isinstance(self.terminal, int):
+        terminal = self.terminal
+        if terminal is None or (
+            not isinstance(terminal, (bool, int, np.integer))
+            and not (
+                isinstance(terminal, (float, np.floating))
+                and float(terminal).is_integer()
+            )
+        ):
             raise TypeError(
-                f"Event: terminal must be True, False or a positive integer count, "
-                f"got {self.terminal!r}."
+                "Event: `terminal` must be True, False or a positive integer count; "
+                f"got {terminal!r}."
             )
-        if self.terminal < 0:
+        if terminal < 0:
             raise ValueError(
-                f"Event: terminal={self.terminal} is negative; use False (or 0) for "
-                "a non-terminal event, True or n >= 1 to stop at the n-th occurrence."
+                f"Event: `terminal` must be True, False or a positive integer count; "
+                f"got {terminal!r} (False or 0: record only; n >= 1: stop at the "
+                "n-th occurrence)."
             )
-        if isinstance(self.direction, bool) or self.direction not in (-1, 0, 1):
+        direction = self.direction
+        if (
+            isinstance(direction, (bool, np.bool_))
+            or not isinstance(direction, (int, np.integer, float, np.floating))
+            or direction not in (-1, 0, 1)
+        ):
             raise ValueError(
-                f"Event: direction must be -1, 0 or +1, got {self.direction!r}."
+                f"Event: `direction` must be -1, 0 or +1; got {direction!r}."
             )
-        if isinstance(self.max_events, bool) or not isinstance(self.max_events, int):
+        limit = self.max_events
+        if limit is not None and (
+            isinstance(limit, (bool, np.bool_))
+            or not isinstance(limit, (int, np.integer))
+        ):
             raise TypeError(
-                f"Event: max_events must be a positive integer, got "
-                f"{self.max_events!r}."
+                "Event: `max_events` must be a positive integer or None; got "
+                f"{limit!r}."
             )
-        if self.max_events < 1:
-            raise ValueError(f"Event: max_events must be >= 1, got {self.max_events}.")
-        if self.terminal_count > self.max_events:
+        if limit is not None and limit < 1:
+            raise ValueError(f"Event: `max_events` must be >= 1; got {limit}.")
+        if limit is not None and self.terminal_count > limit:
             raise ValueError(
-                f"Event: terminal={self.terminal} exceeds max_events="
-                f"{self.max_events}; raise max_events to at least the terminal count."
+                f"Event: `terminal`={terminal} exceeds `max_events`={limit}; raise "
+                "max_events to at least the terminal count."
             )
 
     @property
     def terminal_count(self) -> int:
         """Occurrences after which the solve stops (``0``: never)."""
         return int(self.terminal)  # True -> 1, False -> 0
+
+    @property
+    def sign(self) -> int:
+        """``direction`` as an ``int``."""
+        return int(self.direction)

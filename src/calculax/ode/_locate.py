@@ -48,11 +48,27 @@ class Method(NamedTuple):
     restep: Callable
     step_to: Callable
     interpolation_cls: Callable[..., diffrax.AbstractLocalInterpolation]
+    step_like: tuple[bool, ...]  # per event: derivative zero wherever defined
 
 
-def _polish(method: Method, data: StepData, j, s, newton):
+@jax.custom_jvp
+def _no_derivative(x):
+    """Zero, with a ``nan`` tangent: added to a value whose derivative the
+    implicit function theorem cannot give (a step-like event's time)."""
+    return jnp.zeros_like(x)
+
+
+@_no_derivative.defjvp
+def _no_derivative_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return jnp.zeros_like(x), jnp.full_like(dx, jnp.nan)
+
+
+def _polish(method: Method, data: StepData, j, s, newton, bracket):
     r"""The state at ``s`` by a fresh step, and where ``newton``, ``s`` corrected by
-    one Newton step on it.
+    one Newton step on it; a step-like event (one whose derivative is zero
+    wherever it is defined: a comparison, ``jnp.sign``, ``jnp.floor``) is
+    bisected on fresh steps instead.
 
     The interpolant is less accurate than the steps (diffrax's Dopri8 interpolant
     is ~1e-10 off at rtol 1e-12), so the state at ``s`` is recomputed by one step of
@@ -62,17 +78,75 @@ def _polish(method: Method, data: StepData, j, s, newton):
     tangent is then exactly the implicit-function-theorem one,
     :math:`\dot s^* = -\dot g / (dg/ds)`, and the root finder's iterations are
     never differentiated. The state is :math:`y^* = y_s + f(s, y_s)(s^* - s)`.
+    A correction that would leave the bracket ``(a, b)`` (a jump that is not
+    step-like everywhere) is not applied.
+
+    A step-like event jumps at its root: its switch is where the *steps* (not
+    the interpolant) change its sign, found by bisecting ``bracket = (a, b,
+    g_a)`` with one fresh step per probe, to :math:`2(2\epsilon|s| + \epsilon
+    h)`; its time and state then carry ``nan`` derivatives (the implicit
+    function theorem does not apply). Which events are step-like is decided
+    when tracing (``step_like``), so smooth events compile no bisection.
     """
-    s = lax.stop_gradient(s)
-    y_s = method.step_to(data, s)
-    f_s = method.field(s, y_s)
-    g, slope = jax.jvp(
-        lambda u, y: method.g_all(u, y)[j], (s, y_s), (jnp.ones_like(s), f_s)
+    root = lax.stop_gradient(s)
+    a, b, g_a = jax.tree.map(lax.stop_gradient, bracket)
+
+    def probe(s):
+        y = method.step_to(data, s)
+        f = method.field(s, y)
+        g, slope = jax.jvp(
+            lambda u, y: method.g_all(u, y)[j], (s, y), (jnp.ones_like(s), f)
+        )
+        return y, f, g, slope
+
+    if not any(method.step_like):
+        y_s, f_s, g, slope = probe(root)
+        return _newton(root, y_s, f_s, g, slope, newton, a, b)
+    step_like = newton & jnp.asarray(method.step_like)[j]
+    eps = jnp.finfo(root.dtype).eps
+    width = 2 * (
+        2 * eps * jnp.maximum(jnp.abs(a), jnp.abs(b)) + eps * (data.s1 - data.s0)
     )
+
+    # One loop traces one fresh step: the first pass probes the root found on the
+    # interpolant (Newton's data); further passes bisect a step-like event.
+    def going(c):
+        k, lo, hi, _, _ = c
+        return (k == 0) | (step_like & (hi - lo > width))
+
+    def body(c):
+        k, lo, hi, y_hi, first = c
+        s = jnp.where(k == 0, root, 0.5 * (lo + hi))
+        y, f, g, slope = probe(s)
+        first = jax.tree.map(
+            lambda new, old: jnp.where(k == 0, new, old), (y, f, g, slope), first
+        )
+        before = jnp.sign(g) == jnp.sign(g_a)
+        bisecting = k > 0
+        lo = jnp.where(bisecting & before, s, lo)
+        hi = jnp.where(bisecting & ~before, s, hi)
+        y_hi = jnp.where(bisecting & ~before, y, y_hi)
+        return k + 1, lo, hi, y_hi, first
+
+    shapes = jax.eval_shape(probe, root)
+    zeros = jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), shapes)
+    init = (jnp.asarray(0), a, b, zeros[0], zeros)
+    _, _, hi, y_hi, (y_s, f_s, g, slope) = lax.while_loop(going, body, init)
+    s_star, y_star = _newton(root, y_s, f_s, g, slope, newton, a, b)
+    undefined = _no_derivative(g)
+    s_star = jnp.where(step_like, hi + undefined, s_star)
+    y_star = jnp.where(step_like, y_hi + undefined, y_star)
+    return s_star, y_star
+
+
+def _newton(s, y_s, f_s, g, slope, newton, a, b):
+    """One Newton step from ``s`` (``_polish``), kept inside ``[a, b]``."""
     # Double-where: a grazing root has dg/ds = 0; it keeps the interpolant's time.
     flat = (slope == 0) | ~newton
     slope = lax.stop_gradient(jnp.where(flat, 1, slope))
-    s_star = s - jnp.where(flat, 0, g / slope)
+    step = jnp.where(flat, 0, g / slope)
+    outside = (s - step < jnp.minimum(a, b)) | (s - step > jnp.maximum(a, b))
+    s_star = s - jnp.where(lax.stop_gradient(outside), 0, step)
     return s_star, y_s + f_s * (s_star - s)
 
 
@@ -95,7 +169,7 @@ def _locate_one(method: Method, item):
         lambda s: method.g_all(s, view.state(s))[j], a, b, g_a, g_b, atol
     )[0]
     root = jnp.where(touch, a, root)
-    s_star, y_star = _polish(method, data, j, root, crossing)
+    s_star, y_star = _polish(method, data, j, root, crossing, (a, b, g_a))
     return jnp.where(used, s_star, jnp.nan), jnp.where(used, y_star, jnp.nan)
 
 
@@ -119,11 +193,13 @@ def _locate(method: Method, steps: Booked, fields, used):
     ]
     chunks = -(-(e * k) // _CHUNK)
     pad = chunks * _CHUNK - e * k
-    items = [  # padding items are unused (used=False pads)
-        jnp.pad(x, [(0, pad)] + [(0, 0)] * (x.ndim - 1)).reshape(
-            chunks, _CHUNK, *x.shape[1:]
-        )
-        for x in flat
+    # Padding items repeat the last item (a real step: the functions are never
+    # called on made-up states) and are unused (used=False pads).
+    items = [
+        jnp.pad(
+            x, [(0, pad)] + [(0, 0)] * (x.ndim - 1), mode="constant" if i else "edge"
+        ).reshape(chunks, _CHUNK, *x.shape[1:])
+        for i, x in zip([0] * (len(flat) - 1) + [1], flat)
     ]
 
     def chunk(_, item):

@@ -1,11 +1,18 @@
-"""The integration loop: one ``lax.while_loop`` over diffrax solver steps.
+"""The integration loop: one ``lax.while_loop`` over a stepper's attempts.
 
-Written around diffrax's ``solver.step`` and ``PIDController.adapt_step_size``
-rather than ``diffeqsolve`` because events must be *recorded* (every occurrence, with
-terminal counts); a ``diffeqsolve`` event can only stop the solve. The loop detects
-and books occurrences (``_crossings.py``); they are located after it, all at once
-(``_locate.py``). Memory is bounded by the outputs asked for (``t_eval``, event
-capacities, dense output), not by the number of steps.
+Written around steppers (``_steppers.py``: diffrax's Runge--Kutta steps under
+its ``PIDController``, or Radau IIA with its own controller) rather than
+diffrax's ``diffeqsolve`` because events must be *recorded* (every occurrence,
+with terminal counts); a ``diffeqsolve`` event can only stop the solve. The
+loop detects and books occurrences (``_crossings.py``); they are located after
+it, all at once (``_locate.py``). Memory is bounded by the outputs asked for
+(``t_eval``, event capacities, dense output), not by the number of steps.
+
+One call is one *chunk*: it stops at the end of the interval, at a terminal
+event, at a failure, after ``max_steps`` attempts, before a step whose
+occurrences would not fit the event records, or (``detect_stiffness``) when the
+problem's stiffness calls for the other kind of method. ``_chunks.py`` continues
+from where a chunk stopped, outside ``jit``.
 """
 
 from __future__ import annotations
@@ -18,19 +25,40 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ._crossings import Booked, Items, Records, StepData, StepView, book, candidates
+from ._crossings import (
+    Booked,
+    Records,
+    StepData,
+    StepView,
+    book,
+    candidates,
+    empty_records,
+)
 from ._ensemble import while_loop_until_all_done
 from ._locate import Located, Method, locate_all
+from ._steppers import DiffraxStepper, initial_step
 
-__all__ = ["Problem", "integrate"]
+__all__ = ["CODES", "Problem", "integrate"]
+
+# Why a chunk stopped (besides reaching the end or a terminal event).
+CODES = dict(
+    collapsed=1,
+    nonfinite_state=2,
+    max_steps=3,
+    max_events=4,
+    nonfinite_event=5,
+    stiff=6,  # an explicit method met stiffness: continue with Radau
+    nonstiff=7,  # Radau's steps are set by accuracy: continue explicitly
+)
+_STIFF_STEPS = 15  # consecutive stiff steps before switching (Hairer's DOPRI5)
+_RESET_AFTER = 6  # non-stiff steps that reset the count
 
 
 class Problem(NamedTuple):
     """The flattened problem in forward time ``s`` (``s_start <= s_end``)."""
 
     term: diffrax.ODETerm
-    solver: diffrax.AbstractSolver
-    controller: diffrax.PIDController
+    stepper: object  # _steppers.DiffraxStepper or _radau.Radau
     args: object
     s_start: jax.Array
     s_end: jax.Array
@@ -39,99 +67,106 @@ class Problem(NamedTuple):
     event_config: tuple  # direction, terminal count, capacity: (E,) int arrays
     capacity: int
     teval_s: jax.Array | None
+    teval_start: jax.Array  # first t_eval index this chunk may fill
     dense: bool
     max_steps: int | jax.Array  # an int where it sizes the dense buffers
     interior_points: int
+    first_step: jax.Array  # nan: choose
+    max_step: jax.Array
+    rtol: jax.Array
+    atol: jax.Array
+    detect_stiffness: bool
+    step_like: tuple  # per event: a jump (zero derivative wherever defined)
+    stability: float  # the explicit method's real stability limit h*rho
 
 
 class _Carry(NamedTuple):
     s0: jax.Array
     s1: jax.Array
     y: jax.Array
-    solver_state: object
-    controller_state: tuple  # diffrax's PID state
+    state: object
     g0: tuple[jax.Array, jax.Array] | None  # events and their d/ds at s0
     records: Records | None
-    failed: jax.Array  # 0 or the negative status
+    failed: jax.Array  # 0 or a CODES value
     n_steps: jax.Array
     n_accepted: jax.Array
+    counts: jax.Array  # nfev, njev, nlu
+    stiff: jax.Array  # (2,) counters of the stiffness test
     out_index: jax.Array
     out_y: jax.Array | None
     dense_s: jax.Array | None
+    dense_y: jax.Array | None
     dense_info: object
     located: Located | None = None  # set by integrate, after the loop
 
 
-def _init(p: Problem) -> _Carry:
-    error_order = p.solver.error_order(p.term)
-    s1, controller_state = p.controller.init(
-        p.term, p.s_start, p.s_end, p.y0, None, p.args, p.solver.func, error_order
+def _field(p: Problem):
+    def field(s, y):
+        return p.term.vf(s, y, p.args)
+
+    return field
+
+
+def _first_step(p: Problem, f0):
+    """``first_step`` if given, else :func:`initial_step` (one evaluation)."""
+    order = p.stepper.error_order(p.term)
+    chosen = jnp.isnan(p.first_step)
+    h = lax.cond(
+        chosen,
+        lambda: initial_step(
+            _field(p), p.s_start, p.y0, f0, p.s_end, order, p.rtol, p.atol, p.max_step
+        ),
+        lambda: jnp.minimum(p.first_step, p.s_end - p.s_start).astype(p.y0.dtype),
     )
-    s1 = jnp.minimum(s1, p.s_end)
-    solver_state = p.solver.init(p.term, p.s_start, s1, p.y0, p.args)
+    return h, chosen.astype(jnp.int32)
+
+
+def _init(p: Problem, floor) -> _Carry:
     n, dtype, int_ = p.y0.shape[0], p.y0.dtype, jnp.int32
-    g0 = records = out_y = dense_s = dense_info = None
+    f0 = p.term.vf(p.s_start, p.y0, p.args)
+    h0, heuristic = _first_step(p, f0)
+    s1 = _clip_to_end(p, floor, p.s_start, p.s_start + h0, jnp.asarray(True))
+    state = p.stepper.init(p.term, p.s_start, p.y0, p.args, f0)
+    counts = jnp.array([1, 0, 0], int_) + jnp.array([1, 0, 0], int_) * heuristic
+    if hasattr(p.stepper, "init_counts"):
+        counts = counts + p.stepper.init_counts()
+    g0 = records = out_y = dense_s = dense_y = dense_info = None
+    failed = jnp.asarray(0, int_)
     if p.g_all is not None:
         g0 = _values_and_slopes(p, p.g_all, p.s_start, p.y0)
-        records = _empty_records(p, g0[0].shape[0], s1)
+        records = empty_records(p, g0[0].shape[0], s1)
+        bad = ~jnp.all(jnp.isfinite(g0[0]))
+        failed = jnp.where(bad, CODES["nonfinite_event"], failed)
     if p.teval_s is not None:
         out_y = jnp.full((p.teval_s.shape[0], n), jnp.nan, dtype)
     if p.dense:
-        _, _, info, _, _ = jax.eval_shape(
-            lambda: p.solver.step(
-                p.term, p.s_start, s1, p.y0, p.args, solver_state, False
-            )
+        _, _, info, _, _, _, _ = jax.eval_shape(
+            lambda: p.stepper.attempt(p.term, p.s_start, s1, p.y0, p.args, state)
         )
         dense_info = jax.tree.map(
             lambda x: jnp.zeros((p.max_steps, *x.shape), x.dtype), info
         )
         # Unused boundaries at +inf keep the array sorted for searchsorted.
         dense_s = jnp.full(p.max_steps + 1, jnp.inf, dtype).at[0].set(p.s_start)
+        dense_y = jnp.full((p.max_steps + 1, n), jnp.nan, dtype).at[0].set(p.y0)
     zero = jnp.asarray(0, int_)
     return _Carry(
-        p.s_start,
-        s1,
-        p.y0,
-        solver_state,
-        controller_state,
-        g0,
-        records,
-        zero,
-        zero,
-        zero,
-        zero,
-        out_y,
-        dense_s,
-        dense_info,
-    )
-
-
-def _empty_records(p: Problem, e: int, s1) -> Records:
-    """No occurrences; unused slots hold the first step (harmless to locate)."""
-    cap, n, dtype = p.capacity, p.y0.shape[0], p.y0.dtype
-    nan = jnp.full((e, cap), jnp.nan, dtype)
-    points = p.interior_points + 2
-    zeros = jnp.zeros((e, points), dtype)
-    no = jnp.zeros((e, points), bool)
-    last = Items(zeros, zeros, zeros, zeros, no, no, jnp.zeros((e, points), jnp.int32))
-    first = Booked(p.s_start, s1, p.y0)
-    count = jnp.zeros(e, jnp.int32)
-    return Records(
-        counts=count,
-        a=nan,
-        b=nan,
-        g_a=nan,
-        g_b=nan,
-        touch=jnp.zeros((e, cap), bool),
-        steps=Booked(
-            jnp.full((e, cap), p.s_start, dtype),
-            jnp.full((e, cap), s1, dtype),
-            jnp.broadcast_to(p.y0, (e, cap, n)),
-        ),
-        stopped=jnp.asarray(False),
-        last=last,
-        last_step=first,
-        last_count=count,
+        s0=p.s_start,
+        s1=s1,
+        y=p.y0,
+        state=state,
+        g0=g0,
+        records=records,
+        failed=failed,
+        n_steps=zero,
+        n_accepted=zero,
+        counts=counts,
+        stiff=jnp.zeros(2, int_),
+        out_index=jnp.asarray(p.teval_start, int_),
+        out_y=out_y,
+        dense_s=dense_s,
+        dense_y=dense_y,
+        dense_info=dense_info,
     )
 
 
@@ -149,7 +184,7 @@ def _grid(p: Problem, g_all: Callable, view: StepView, info, g0):
     the events with their slopes at the end (``_values_and_slopes``).
 
     The interior states come from the step's interpolant on the unit interval:
-    diffrax's interpolants depend on time only through
+    the interpolants depend on time only through
     :math:`\theta = (t - s_0) / (s_1 - s_0)` (their stage increments already
     carry the step size), so fixed fractions :math:`\theta` make the
     interpolation weights constants. Under ``jax.vmap`` the weighted sum of the
@@ -160,7 +195,7 @@ def _grid(p: Problem, g_all: Callable, view: StepView, info, g0):
     dtype = view.s0.dtype
     fractions = jnp.linspace(0, 1, p.interior_points + 2, dtype=dtype)[1:-1]
     inner_s = view.s0 + fractions * (view.s1 - view.s0)
-    unit = p.solver.interpolation_cls(
+    unit = p.stepper.interpolation_cls(
         t0=jnp.zeros((), dtype), t1=jnp.ones((), dtype), **info
     )
     inner_y = jax.vmap(unit.evaluate)(fractions)
@@ -187,47 +222,25 @@ def _fill_outputs(p: Problem, step_to, end, index, out_y, accept):
     return lax.while_loop(cond, body, (index, out_y))
 
 
-def _adapt(p: Problem, floor, c: _Carry, y1, y_error, solver_result):
-    """Accept or reject; the next step (clipped to the end, as diffrax does); a
-    failure status when the step size collapses (-2 if the state went non-finite)."""
-    y_error = jnp.where(jnp.isnan(y_error), jnp.inf, y_error)
-    error_order = p.solver.error_order(p.term)
-    if error_order is None:  # as diffrax's PIDController would (not for METHODS)
-        raise ValueError(f"solve_ivp: {type(p.solver).__name__} has no error order")
-    accept, next_s0, next_s1, _, controller_state, _ = p.controller.adapt_step_size(
-        c.s0,
-        c.s1,
-        c.y,
-        y1,
-        p.args,
-        y_error,
-        error_order,
-        c.controller_state,
-    )
-    next_s0 = jnp.minimum(next_s0, p.s_end)
-    clip = next_s1 > floor
-    next_s1 = jnp.where(
-        clip, jnp.where(accept, p.s_end, next_s0 + 0.5 * (p.s_end - next_s0)), next_s1
-    )
-    eps = jnp.finfo(c.s0.dtype).eps
-    min_step = 10 * eps * jnp.maximum(jnp.abs(c.s0), jnp.abs(p.s_end))
-    collapsed = ~accept & (next_s1 - next_s0 < min_step)
-    nonfinite = ~jnp.all(jnp.isfinite(y1))
-    solver_failed = accept & (solver_result != diffrax.RESULTS.successful)
-    failed = jnp.where(collapsed | solver_failed, jnp.where(nonfinite, -2, -1), 0)
-    return accept, next_s0, next_s1, controller_state, failed
+def _clip_to_end(p: Problem, floor, s0, s1, accept):
+    """Steps that would end within 100 ulp of the end end there (accepted) or
+    halve the remaining interval (rejected), as diffrax does; an infinite end is
+    never clipped to."""
+    clip = s1 > floor
+    return jnp.where(clip, jnp.where(accept, p.s_end, s0 + 0.5 * (p.s_end - s0)), s1)
 
 
-def _store_dense(p: Problem, c: _Carry, accept, info):
-    """Append an accepted step's end and interpolation coefficients."""
+def _store_dense(p: Problem, c: _Carry, accept, y1, info):
+    """Append an accepted step's end, state and interpolation coefficients."""
     if c.dense_s is None:  # not p.dense
-        return c.dense_s, c.dense_info
+        return c.dense_s, c.dense_y, c.dense_info
     slot = jnp.where(accept, c.n_accepted, p.max_steps)  # out of range: dropped
     dense_s = c.dense_s.at[slot + 1].set(c.s1, mode="drop")
+    dense_y = c.dense_y.at[slot + 1].set(y1, mode="drop")
     dense_info = jax.tree.map(
         lambda buf, x: buf.at[slot].set(x, mode="drop"), c.dense_info, info
     )
-    return dense_s, dense_info
+    return dense_s, dense_y, dense_info
 
 
 def _going(p: Problem, c: _Carry) -> jax.Array:
@@ -237,62 +250,118 @@ def _going(p: Problem, c: _Carry) -> jax.Array:
     return going
 
 
+def _stiffness(p: Problem, c: _Carry, accept, info, h):
+    """The stiffness counters after an accepted step and whether to switch."""
+    if not p.detect_stiffness:
+        return c.stiff, jnp.asarray(0, jnp.int32)
+    stiff_count, calm_count = c.stiff[0], c.stiff[1]
+    if isinstance(p.stepper, DiffraxStepper):
+        stiff = p.stepper.stiffness(info, h) > p.stability
+        stiff_count = jnp.where(
+            stiff,
+            stiff_count + 1,
+            jnp.where(calm_count + 1 >= _RESET_AFTER, 0, stiff_count),
+        )
+        calm_count = jnp.where(stiff, 0, calm_count + 1)
+        switch = stiff_count >= _STIFF_STEPS
+        code = CODES["stiff"]
+    else:  # Radau: switch back when an explicit method would be stable
+        calm = p.stepper.stiffness(c.state, h) < 0.5 * p.stability
+        calm_count = jnp.where(calm, calm_count + 1, 0)
+        switch = calm_count >= _STIFF_STEPS
+        code = CODES["nonstiff"]
+    new = jnp.stack([stiff_count, calm_count]).astype(jnp.int32)
+    new = jnp.where(accept, new, c.stiff)
+    return new, jnp.where(accept & switch, code, 0).astype(jnp.int32)
+
+
+def _events(p: Problem, c: _Carry, view: StepView, info, accept):
+    """Detect and book the step's occurrences; a failure code when an event is
+    not finite in the step or its occurrences would overflow the records."""
+    if p.g_all is None:
+        return c.g0, c.records, jnp.asarray(0, jnp.int32)
+    assert c.g0 is not None and c.records is not None  # set with g_all (_init)
+    grid, slopes, g1_new = _grid(p, p.g_all, view, info, c.g0)
+
+    def tolerance(y):
+        return p.atol + p.rtol * jnp.abs(y)
+
+    items = candidates(view, p.g_all, grid, slopes, p.event_config[0], tolerance)
+    nonfinite = accept & ~jnp.all(jnp.isfinite(grid[1]))
+    wanted = c.records.counts + items.valid.sum(axis=1)
+    full = accept & (wanted > p.event_config[2])  # (E,)
+    code = jnp.where(
+        nonfinite,
+        CODES["nonfinite_event"],
+        jnp.where(jnp.any(full), CODES["max_events"], 0),
+    ).astype(jnp.int32)
+    ok = accept & (code == 0)
+    step = Booked(c.s0, c.s1, c.y)
+    records = book(c.records, items, step, ok, p.event_config)
+    records = records._replace(overflow=records.overflow | (full & ~nonfinite))
+    g1 = jax.tree.map(lambda new, old: jnp.where(ok, new, old), g1_new, c.g0)
+    return g1, records, code
+
+
 def _body(p: Problem, floor, c: _Carry) -> _Carry:
     """One attempted step; the identity for a finished solve (so that the batched
     loop, ``_ensemble.py``, needs no selects)."""
     active = _going(p, c)
-    y1, y_error, info, solver_state, solver_result = p.solver.step(
-        p.term, c.s0, c.s1, c.y, p.args, c.solver_state, False
-    )
-    accept, next_s0, next_s1, controller_state, failed = _adapt(
-        p, floor, c, y1, y_error, solver_result
+    accept, y1, info, h_next, state, counts, solver_failed = p.stepper.attempt(
+        p.term, c.s0, c.s1, c.y, p.args, c.state
     )
     accept = accept & active
     view = StepView(
-        c.s0, c.s1, c.y, y1, p.solver.interpolation_cls(t0=c.s0, t1=c.s1, **info)
+        c.s0, c.s1, c.y, y1, p.stepper.interpolation_cls(t0=c.s0, t1=c.s1, **info)
+    )
+    g1, records, event_code = _events(p, c, view, info, accept)
+    stiff, switch = _stiffness(p, c, accept & (event_code == 0), info, c.s1 - c.s0)
+    ok = accept & (event_code == 0)
+    next_s0 = jnp.where(ok, c.s1, c.s0)
+    next_s1 = _clip_to_end(p, floor, next_s0, next_s0 + h_next, ok)
+    eps, tiny = jnp.finfo(c.s0.dtype).eps, jnp.finfo(c.s0.dtype).tiny
+    min_step = 10 * jnp.maximum(eps * jnp.abs(c.s0), tiny)
+    collapsed = active & ~accept & (h_next < min_step)
+    nonfinite = ~jnp.all(jnp.isfinite(y1))
+    failed = jnp.where(
+        collapsed | (active & solver_failed),
+        jnp.where(nonfinite, CODES["nonfinite_state"], CODES["collapsed"]),
+        jnp.where(event_code != 0, event_code, switch),
     )
 
     def step_to(s):
-        """One step of the method from the step's start to ``s`` (exact at ends)."""
-        y = p.solver.step(p.term, c.s0, s, c.y, p.args, c.solver_state, False)[0]
-        return jnp.where(s == c.s1, y1, jnp.where(s == c.s0, c.y, y))
+        y = p.stepper.step_to(p.term, c.s0, c.s1, s, c.y, p.args, c.state, info)
+        return jnp.where(s == c.s1, y1, y)
 
-    def tolerance(y):
-        return p.controller.atol + p.controller.rtol * jnp.abs(y)
-
-    g1, records = c.g0, c.records
-    if p.g_all is not None:
-        assert c.g0 is not None and c.records is not None  # set with g_all (_init)
-        grid, slopes, g1_new = _grid(p, p.g_all, view, info, c.g0)
-        items = candidates(view, p.g_all, grid, slopes, p.event_config[0], tolerance)
-        step = Booked(c.s0, c.s1, c.y)
-        records = book(c.records, items, step, accept, p.event_config)
-        g1 = jax.tree.map(lambda new, old: jnp.where(accept, new, old), g1_new, c.g0)
     out_index, out_y = c.out_index, c.out_y
     if p.teval_s is not None:
-        out_index, out_y = _fill_outputs(p, step_to, c.s1, c.out_index, c.out_y, accept)
-    dense_s, dense_info = _store_dense(p, c, accept, info)
+        out_index, out_y = _fill_outputs(p, step_to, c.s1, c.out_index, c.out_y, ok)
+    dense_s, dense_y, dense_info = _store_dense(p, c, ok, y1, info)
 
     def keep(a, b):
-        return jnp.where(accept, a, b)
+        return jnp.where(ok, a, b)
 
-    def if_active(a, b):
-        return jnp.where(active, a, b)
+    moving = active & (event_code == 0)
+
+    def if_moving(a, b):
+        return jnp.where(moving, a, b)
 
     return _Carry(
-        s0=if_active(next_s0, c.s0),
-        s1=if_active(next_s1, c.s1),
+        s0=if_moving(next_s0, c.s0),
+        s1=if_moving(next_s1, c.s1),
         y=keep(y1, c.y),
-        solver_state=jax.tree.map(keep, solver_state, c.solver_state),
-        controller_state=jax.tree.map(if_active, controller_state, c.controller_state),
+        state=jax.tree.map(if_moving, state, c.state),
         g0=g1,
         records=records,
-        failed=if_active(failed, c.failed).astype(jnp.int32),
+        failed=jnp.where(active, failed, c.failed).astype(jnp.int32),
         n_steps=c.n_steps + active.astype(jnp.int32),
-        n_accepted=c.n_accepted + accept.astype(jnp.int32),
+        n_accepted=c.n_accepted + ok.astype(jnp.int32),
+        counts=c.counts + jnp.where(active, counts, 0),
+        stiff=stiff,
         out_index=out_index,
         out_y=out_y,
         dense_s=dense_s,
+        dense_y=dense_y,
         dense_info=dense_info,
     )
 
@@ -300,10 +369,9 @@ def _body(p: Problem, floor, c: _Carry) -> _Carry:
 def integrate(p: Problem) -> _Carry:
     """Run the loop; return the final carry (see ``_Carry``)."""
     eps = jnp.finfo(p.s_end.dtype).eps
-    floor = p.s_end - 100 * eps * jnp.abs(p.s_end)
-
+    floor = p.s_end - 100 * eps * jnp.abs(p.s_end)  # nan for an infinite end
     c = while_loop_until_all_done(
-        lambda c: _going(p, c), lambda c: _body(p, floor, c), _init(p)
+        lambda c: _going(p, c), lambda c: _body(p, floor, c), _init(p, floor)
     )
     if c.records is None or p.g_all is None:  # no events (both None then)
         return c
@@ -318,19 +386,15 @@ def integrate(p: Problem) -> _Carry:
 
 def _method(p: Problem, g_all: Callable) -> Method:
     def step_to(data: StepData, s):
-        y = p.solver.step(
-            p.term, data.s0, s, data.y0, p.args, data.solver_state, False
-        )[0]
+        y = p.stepper.step_to(
+            p.term, data.s0, data.s1, s, data.y0, p.args, data.solver_state, data.info
+        )
         return jnp.where(s == data.s1, data.y1, jnp.where(s == data.s0, data.y0, y))
 
-    def field(s, y):
-        return p.term.vf(s, y, p.args)
-
     def restep(step: Booked) -> StepData:
-        state = p.solver.init(p.term, step.s0, step.s1, step.y0, p.args)
-        y1, _, info, _, _ = p.solver.step(
-            p.term, step.s0, step.s1, step.y0, p.args, state, False
-        )
+        y1, info, state = p.stepper.restep(p.term, step.s0, step.s1, step.y0, p.args)
         return StepData(step.s0, step.s1, step.y0, y1, state, info)
 
-    return Method(g_all, field, restep, step_to, p.solver.interpolation_cls)
+    return Method(
+        g_all, _field(p), restep, step_to, p.stepper.interpolation_cls, p.step_like
+    )

@@ -1,36 +1,41 @@
-"""``solve_ivp``: SciPy's interface on diffrax's solvers, with recorded events."""
+"""``solve_ivp``: initial value problems on diffrax's solvers and Radau IIA, with
+recorded events."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 
-import diffrax
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from .._core.results import finish
+from .._core.validate import boolean, is_traced
 from ._cache import function_key
-from ._checks import as_events, check_event_outputs, check_fun_output, state_dtype
+from ._checks import (
+    as_events,
+    check_args,
+    check_event_outputs,
+    check_fun_output,
+    check_jac,
+    check_options,
+    check_t_eval,
+    check_t_span,
+    check_tolerance,
+    check_y0,
+    state_dtype,
+)
+from ._chunks import Request, run
+from ._compiled import Inputs, Options
 from ._event import Event
-from ._loop import Problem, integrate
-from ._methods import METHODS, make_solver, resolve_method, stiffness
-from ._reverse import reverse_mode_ready
-from ._solution import STATUS, DenseSolution, Solution, Stats
+from ._methods import explicit_method, resolve_method, stability_limit
+from ._solution import Solution
 
 __all__ = ["solve_ivp"]
 
-
-@dataclasses.dataclass(frozen=True)
-class _Options:
-    method: str
-    dense: bool
-    has_t_eval: bool
-    max_steps: int
-    interior_points: int
-    throw: bool
+_CHUNK_STEPS = 4096  # attempted steps per chunk (and the limit under jit)
+_CHUNK_EVENTS = 64  # record slots per event for Event(max_events=None)
 
 
 def solve_ivp(
@@ -45,96 +50,119 @@ def solve_ivp(
     args: tuple = (),
     dense_output: bool = False,
     t_eval=None,
-    max_steps: int = 4096,
+    max_steps: int | None = None,
+    max_step=np.inf,
+    first_step=None,
+    jac=None,
     interior_points: int = 3,
     throw: bool = True,
 ) -> Solution:
     r"""Solve :math:`y' = f(t, y)`, :math:`y(t_0) = y_0`, and record events.
 
-    Steps are taken by a diffrax solver under a PID step-size controller that keeps
-    the local error estimate below :math:`\text{atol} + \text{rtol}\,|y|` (RMS norm).
-    In every accepted step each event function :math:`g_k(t, y(t))` is evaluated at
-    the step's ends and at ``interior_points`` equally spaced points of the step's
-    interpolant; each sign change (or arrival at an exact zero) is booked with its
-    step, in time order per event (``_crossings.py``). After the loop all booked
-    occurrences are located at once (``_locate.py``) on their steps' interpolants
-    with Chandrupatla's bracketing method to
-    :math:`|\Delta t| \le 2(2\epsilon|t| + \epsilon h)` and polished by one Newton
-    step on a fresh step of the method from the step's start (the interpolant is
-    less accurate than the steps), which also gives the event state; in the step
-    where a terminal event reaches its count, the earliest terminal occurrence
-    stops the solve and later ones are dropped. Where :math:`|g|` dips to within
-    the solver's accuracy of 0 between samples without a sign change, a *touch* is
-    recorded (``direction=0`` events only; see ``_touches.py``). See
+    Each step keeps its local error estimate below
+    :math:`\text{atol} + \text{rtol}\,|y|` (RMS norm): explicit Runge--Kutta
+    methods (diffrax's) under a PID controller, or Radau IIA for stiff problems.
+    In every accepted step each event function :math:`g_k(t, y(t))` is evaluated
+    at the step's ends and at ``interior_points`` equally spaced points of the
+    step's interpolant; each sign change (or arrival at an exact zero) is booked
+    with its step, in time order per event, and so are a pair of roots between
+    two samples and a touch (:math:`|g|` reaching 0 within the solver's accuracy
+    without a sign change, ``direction=0`` only). After the loop all booked
+    occurrences are located at once on their steps' interpolants with
+    Chandrupatla's bracketing method to
+    :math:`|\Delta t| \le 2(2\epsilon|t| + \epsilon h)` and polished by one
+    Newton step on a fresh step of the method from the step's start (the
+    interpolant is less accurate than the steps), which also gives the event
+    state; an event that jumps (a comparison, ``jnp.sign``) is bisected on fresh
+    steps instead. In the step where a terminal event reaches its count, the
+    earliest terminal occurrence stops the solve and later ones are dropped. See
     :class:`Event` for the rule at :math:`t_0` and for direction and terminal
     counts.
 
     Outputs: states at ``t_eval`` are computed by one step of the method from the
-    enclosing step's start (as accurate as the steps); ``sol(t)`` is diffrax's
-    interpolant (for Dopri8 about ``rtol**(7/9)`` relative, 5e-10 at rtol 1e-12).
+    enclosing step's start (as accurate as the steps); ``sol(t)`` evaluates the
+    steps' interpolants (:class:`DenseSolution`).
 
-    Derivatives: ``jax.jvp``/``jax.jacfwd`` and ``jax.grad``/``jax.vjp``/
+    **Methods.** ``"auto"`` starts with ``"Tsit5"`` (``"Dopri8"`` when
+    ``rtol < 1e-8``); with concrete inputs it watches the stiffness of every step
+    (E. Hairer and G. Wanner's test: :math:`h\rho` beyond the method's stability
+    limit for 15 steps, :math:`\rho` estimated from two stages) and continues with
+    ``"Radau"`` when the problem is stiff, and explicitly again when Radau's steps
+    are set by accuracy rather than stability (LSODA's idea). Under ``jit``/
+    ``vmap``/differentiation it cannot switch program: it keeps the explicit
+    method (pass ``method="Radau"`` for stiff problems there).
+
+    **Limits.** With concrete inputs and ``max_steps=None`` there is no step limit:
+    a solve that fills its buffers continues in a new chunk from where it
+    stopped (the same compiled program). Under ``jit``/``vmap``, or with
+    ``max_steps`` given, at most ``max_steps`` attempted steps (4096 by default
+    under ``jit``), then ``status = RESULTS.ode_max_steps_reached``.
+
+    **Derivatives.** ``jax.jvp``/``jax.jacfwd`` and ``jax.grad``/``jax.vjp``/
     ``jax.jacrev`` of every floating output (event times and states, ``y``,
     ``t_final``, ``sol``) in ``t_span``, ``y0``, floating ``args``, ``t_eval``,
     ``rtol``/``atol``. Event times carry the implicit-function-theorem tangent
     :math:`\dot t^* = -\dot g / (dg/dt)` at the root (the root finder is never
-    differentiated). The loop is a ``lax.while_loop``, which JAX cannot transpose,
-    so the solve is a ``custom_jvp`` whose tangent is :math:`J\,\dot x`, with
-    :math:`J` the Jacobian in the :math:`m` scalar inputs whose tangent is not a
-    symbolic zero, computed by forward mode (one loop carrying :math:`m`
-    tangents; ``_reverse.py``). That product is transposable, so reverse mode
-    works, at the cost of :math:`m` forward tangents (an explicit zero tangent,
-    e.g. ``jnp.zeros_like(x)`` in ``jax.jvp``, still counts): meant for small
-    states and few parameters, not an adjoint method.
+    differentiated; ``nan`` for a jumping event, where it does not apply). The
+    loop is a ``lax.while_loop``, which JAX cannot transpose, so the solve is a
+    ``custom_jvp`` whose tangent is :math:`J\,\dot x`, with :math:`J` the
+    Jacobian in the :math:`m` scalar inputs whose tangent is not a symbolic
+    zero, computed by forward mode: meant for small states and few parameters,
+    not an adjoint method.
 
-    Compiled solvers are cached per ``(fun, events, structure and dtype of the
-    inputs, options)``: calls with the same functions and shapes do not recompile,
-    whatever the values of ``t_span``, ``y0``, ``args``, ``rtol``, ``atol``,
-    ``t_eval``, event directions and terminal counts. Plain Python functions count
-    as the same when they come from the same source with equal closures and
-    defaults (a ``lambda`` re-created at every call reuses the compiled solver;
-    closed-over arrays compare by identity, so pass changing values in ``args``).
+    **Compilation.** The compiled solver is cached per ``(fun, events, jac,
+    structure and dtype of the inputs, options)`` and reused only for the same
+    function *objects* reading the same values: a ``lambda`` re-created at
+    every call compiles again, and so does a function whose closure cells, the
+    module globals it reads, or the attributes of its object changed (see the
+    ``_cache`` notes in the docs). Values that change between solves belong in
+    ``args``, ``y0``, ``t_span``, the tolerances or ``t_eval``: they are traced
+    and never recompile.
 
     Args:
-        fun: ``fun(t, y, *args) -> dy/dt`` with ``y``'s structure and dtype.
-        t_span: ``(t0, t1)``; ``t1 < t0`` integrates backwards.
+        fun: ``fun(t, y, *args) -> dy/dt`` with ``y``'s structure and dtype,
+            written with ``jax.numpy`` (it is traced; Python branches on ``t`` or
+            ``y`` and NumPy calls are refused with the rewrite to use).
+        t_span: ``(t0, t1)``; ``t1 < t0`` integrates backwards; ``t1`` may be
+            infinite (stop with a terminal event).
         y0: initial state, an array or a pytree of arrays (integers are promoted).
-        method: ``"auto"``, ``"Tsit5"``, ``"Dopri5"``, ``"Dopri8"``, or
-            ``"Kvaerno5"`` for stiff problems. ``"auto"`` takes ``"Kvaerno5"``
-            when the Jacobian at :math:`(t_0, y_0)` has an eigenvalue with
-            :math:`-\mathrm{Re}\,\lambda\,|t_1 - t_0| > 10^3` (stiff: an explicit
-            method would need hundreds of steps for stability alone; checked
-            only at the start and only with concrete inputs, not under
-            ``jit``/``vmap``), else ``"Dopri8"`` when ``rtol < 1e-8``, else
-            ``"Tsit5"``.
-        rtol, atol: local error tolerances, ``atol + rtol * |y|``.
+        method: ``"auto"``, ``"Tsit5"``, ``"Dopri5"``, ``"Dopri8"``, ``"Bosh3"``,
+            or ``"Radau"`` (or diffrax's ``"Kvaerno5"``) for stiff problems.
+        rtol, atol: local error tolerances, ``atol + rtol * |y|``: numbers or one
+            per component of the flattened state.
         events: an :class:`Event`, a callable ``g(t, y, *args)`` (SciPy's
             ``terminal``/``direction`` attributes are read) or a sequence of them.
-        args: extra arguments for ``fun`` and the events (a tuple).
-        dense_output: also return ``sol``, the continuous solution (stores every
-            step: ``max_steps`` buffers).
+        args: extra arguments for ``fun``, the events and ``jac`` (a tuple).
+        dense_output: also return ``sol``, the continuous solution.
         t_eval: 1-D times in the direction of integration, inside ``t_span``.
-        max_steps: attempted-step budget (then ``status = -3``).
+        max_steps: attempted-step limit, ``None`` for none (concrete inputs).
+        max_step: the largest step size allowed.
+        first_step: the first step size (default: chosen from ``fun`` at
+            :math:`t_0`).
+        jac: for ``"Radau"``: ``jac(t, y, *args) -> df/dy``, a constant
+            ``(n, n)`` array, or ``None`` (forward-mode differentiation of
+            ``fun``); ``y0`` must then be one array.
         interior_points: interior samples of each step at which events are checked.
-        throw: raise when ``status < 0``; ``False`` returns the Solution so that
-            ``status`` and ``message`` (naming the time it stopped) can be read.
+        throw: raise :class:`calculax.NumericalError` on a failure status
+            (an ``equinox`` runtime error under ``jit``); ``False`` returns the
+            Solution, whose ``status`` and ``message`` say what happened.
 
     Returns:
         A :class:`Solution`: ``t`` ``(m,)`` and ``y`` (``y0``'s structure with a
         leading ``m`` axis), ``t_events``/``y_events`` (one ``(max_events, ...)``
-        ``nan``-padded array per event), ``n_events`` ``(E,)``, ``status``,
-        ``message``, ``t_final``, ``sol`` and ``stats``.
+        ``nan``-padded array per event), ``n_events`` ``(E,)``, ``status``
+        (a :data:`calculax.RESULTS` item), ``message``, ``t_final``, ``sol`` and
+        ``stats``.
 
     Raises:
-        TypeError: ``fun`` or an event not callable; complex state; ``fun``
-            returning a dtype that does not cast to the state's; options of the
-            wrong type.
-        ValueError: ``t_span`` not of length 2; ``fun`` output of the wrong
-            structure or shape; an event function not returning a scalar; unknown
-            ``method``; non-positive ``max_steps``.
-        equinox.EquinoxRuntimeError: non-finite ``t_span``/``y0``, non-positive
-            tolerances, ``t_eval`` outside ``t_span`` or unsorted; with
-            ``throw=True``, any ``status < 0``.
+        TypeError: ``fun``, ``jac`` or an event of the wrong kind, or a construct
+            JAX cannot trace in one of them; complex state; options of the wrong
+            type.
+        ValueError: wrong shapes, non-finite ``t0``/``y0``, tolerances not
+            positive, ``t_eval`` outside ``t_span`` or unsorted, unknown
+            ``method`` (traced values: an ``equinox`` runtime error with the same
+            sentence).
+        calculax.NumericalError: with ``throw=True``, a failure status.
 
     Example:
         >>> import jax.numpy as jnp
@@ -142,76 +170,131 @@ def solve_ivp(
         >>> logistic = lambda t, y: 0.01 * y * (1 - y)
         >>> hit = ode.Event(lambda t, y: y[0] - 0.8, terminal=True)
         >>> sol = ode.solve_ivp(logistic, (0.0, 1000.0), jnp.array([0.5]), events=hit)
-        >>> int(sol.status), round(float(sol.t_events[0][0]), 2)  # 100 ln 4
-        (1, 138.63)
+        >>> sol.status, round(float(sol.t_events[0][0]), 2)  # 100 ln 4
+        (..., 138.63)
+        >>> sol.message
+        'A terminal event occurred: the solve stopped there, as asked.'
     """
     if not callable(fun):
-        raise TypeError(f"solve_ivp: fun must be callable, got {type(fun).__name__}.")
-    events = as_events(events)
-    if not isinstance(args, tuple):
         raise TypeError(
-            f"solve_ivp: args must be a tuple (as in SciPy), got "
-            f"{type(args).__name__}; write args=(value,)."
+            f"solve_ivp: `fun` must be a callable fun(t, y, *args); got "
+            f"{type(fun).__name__}."
         )
-    span_shape = np.shape(t_span)
-    if span_shape != (2,):
-        raise ValueError(
-            f"solve_ivp: t_span must be (t0, t1), of length 2, got shape {span_shape}."
-        )
-    for name, value in (("max_steps", max_steps), ("interior_points", interior_points)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"solve_ivp: {name} must be an int, got {value!r}.")
-    if max_steps < 1 or interior_points < 0:
-        raise ValueError(
-            f"solve_ivp: need max_steps >= 1 and interior_points >= 0, got "
-            f"max_steps={max_steps}, interior_points={interior_points}."
-        )
+    events = as_events(events)
+    args = check_args(args)
+    dense_output = boolean("solve_ivp", "dense_output", dense_output)
+    throw = boolean("solve_ivp", "throw", throw)
     dtype = state_dtype(y0)
-    y0 = jax.tree.map(lambda x: jnp.asarray(x, dtype), y0)
-    stiff_index = None
-    if method == "auto":
-        check_fun_output(fun, jnp.asarray(t_span[0], dtype), y0, args)
-        stiff_index = stiffness(function_key(fun), t_span, y0, args)
-    method = resolve_method(method, _concrete_tolerance(rtol, method), stiff_index)
+    y0 = check_y0(y0, dtype)
+    t_span = check_t_span(t_span, dtype)
+    size = sum(int(np.size(x)) for x in jax.tree.leaves(y0))
+    rtol = check_tolerance("rtol", rtol, dtype, size, positive=True)
+    atol = check_tolerance("atol", atol, dtype, size, positive=False)
+    max_steps, max_step, first_step, interior_points = check_options(
+        max_steps, max_step, first_step, interior_points, t_span, dtype
+    )
+    jac_kind, jac_value = check_jac(jac, y0, dtype)
     if t_eval is not None:
-        t_eval = jnp.asarray(t_eval, dtype)
-        if t_eval.ndim != 1:
-            raise ValueError(f"solve_ivp: t_eval must be 1-D, got {t_eval.shape}.")
-    # max_steps shapes the compiled solver only where it sizes the dense buffers.
-    options = _Options(
-        method,
-        bool(dense_output),
-        t_eval is not None,
-        max_steps if dense_output else 0,
-        interior_points,
-        bool(throw),
+        t_eval = check_t_eval(t_eval, t_span, dtype)
+    traced = is_traced((t_span, y0, args, rtol, atol, t_eval, max_step, first_step))
+    if traced and any(e.max_events is None for e in events):
+        raise ValueError(
+            "solve_ivp: Event(max_events=None) needs concrete inputs (outside jit, "
+            "vmap and differentiation); give each event a capacity under jit."
+        )
+    auto = method == "auto"
+    method = resolve_method(method, _concrete_tolerance(rtol, auto))
+    check_fun_output(fun, t_span[0], y0, args)
+    check_event_outputs([e.fn for e in events], t_span[0], y0, args)
+    if jac_kind == "function":
+        _check_jac_output(jac, t_span[0], y0, args, size)
+    budget = max_steps or _CHUNK_STEPS
+    capacity = max((e.max_events or _CHUNK_EVENTS for e in events), default=0)
+    capacity = max(capacity, interior_points + 3) if events else 0
+    leaves = jax.tree.leaves(y0)
+    options = Options(
+        method=method,
+        dense=dense_output,
+        has_t_eval=t_eval is not None,
+        capacity=capacity,
+        max_steps=budget if dense_output else 0,
+        interior_points=interior_points,
+        detect_stiffness=False,
+        jac=jac_kind,
+        stability=stability_limit(explicit_method(_concrete_tolerance(rtol, True)))
+        if auto
+        else 0.0,
+        max_events=tuple(e.max_events for e in events),
+        structure=(
+            jax.tree.structure(y0),
+            tuple(np.shape(x) for x in leaves),
+            tuple(np.dtype(x.dtype) for x in leaves),
+        ),
     )
-    # Only the event functions and capacities shape the compiled solver: directions
-    # and terminal counts are data, so changing them does not recompile.
-    config = tuple(
-        jnp.array(c, jnp.int32)
-        for c in zip(*((e.direction, e.terminal_count, e.max_events) for e in events))
+    inputs = Inputs(
+        t_span=t_span,
+        y0=y0,
+        args=_floats_to_arrays(args),
+        rtol=rtol,
+        atol=atol,
+        t_eval=t_eval,
+        teval_start=np.asarray(0, np.int32),
+        config=_event_config(events, capacity),
+        budget=np.asarray(budget, np.int32),
+        first_step=first_step,
+        max_step=max_step,
+        jac=jac_value,
     )
-    dynamic = (
-        jnp.asarray(t_span, dtype),
-        y0,
-        _floats_to_arrays(args),
-        jnp.asarray(rtol, dtype),
-        jnp.asarray(atol, dtype),
-        t_eval,
-        config,
-        jnp.asarray(max_steps, jnp.int32),
+    request = Request(
+        fun=function_key(fun),
+        fns=tuple(function_key(e.fn) for e in events),
+        jac=function_key(jac) if jac_kind == "function" else None,
+        inputs=inputs,
+        options=options,
+        explicit=method if auto else "",
+        traced=traced,
+        terminal=tuple(e.terminal_count for e in events),
+        max_steps=max_steps if not traced else budget,
+        t0=t_span[0],
+        y0_flat=_flat(y0, traced),
     )
-    fns = tuple(function_key(e.fn) for e in events)
-    shapes = (fns, tuple(e.max_events for e in events))
-    return _solve(function_key(fun), shapes, dynamic, options)
+    return finish(run(request), throw, "solve_ivp")
 
 
-def _concrete_tolerance(rtol, method: str) -> float:
-    if method != "auto":
+def _event_config(events, capacity: int) -> tuple:
+    """Directions, terminal counts and capacities: data, so that changing them does
+    not recompile."""
+    if not events:
+        empty = np.zeros(0, np.int32)
+        return empty, empty, empty
+    return tuple(
+        np.array(c, np.int32)
+        for c in zip(
+            *(
+                (e.sign, e.terminal_count, min(e.max_events or capacity, capacity))
+                for e in events
+            )
+        )
+    )
+
+
+def _check_jac_output(jac, t0, y0, args, size: int) -> None:
+    from ._checks import _trace
+
+    out = _trace("`jac`", lambda t, y: jac(t, y, *args), t0, y0)
+    shape = getattr(out, "shape", None)
+    if shape is None or int(np.prod(shape, dtype=int)) != size * size:
+        raise ValueError(
+            f"solve_ivp: jac(t, y, *args) must return the ({size}, {size}) "
+            f"Jacobian df/dy; got shape {shape}."
+        )
+
+
+def _concrete_tolerance(rtol, needed: bool) -> float:
+    if not needed:
         return 0.0
     try:
-        return float(rtol)
+        return float(np.min(np.asarray(rtol)))
     except (TypeError, jax.errors.ConcretizationTypeError):
         raise TypeError(
             "solve_ivp: method='auto' picks the method from rtol, which is traced "
@@ -219,171 +302,13 @@ def _concrete_tolerance(rtol, method: str) -> float:
         ) from None
 
 
+def _flat(y0, traced: bool):
+    """The flattened state (NumPy when concrete: no eager JAX operation)."""
+    if traced:
+        return ravel_pytree(y0)[0]
+    return np.concatenate([np.ravel(x) for x in jax.tree.leaves(y0)])
+
+
 def _floats_to_arrays(tree):
     """Python floats in ``args`` become arrays, so new values do not recompile."""
     return jax.tree.map(lambda x: jnp.asarray(x) if isinstance(x, float) else x, tree)
-
-
-@eqx.filter_jit
-def _solve(fun, events, dynamic, options: _Options) -> Solution:
-    t_span, y0, args, rtol, atol, t_eval, config, max_steps = dynamic
-    fns, capacities = events
-    t0 = t_span[0]
-    check_fun_output(fun, t0, y0, args)
-    check_event_outputs(fns, t0, y0, args)
-    t_span, y0, rtol, atol, t_eval = _check_values(t_span, y0, rtol, atol, t_eval)
-    # Every traced input is an explicit argument of the custom_jvp (its rule must
-    # not close over tracers); Python values in args stay static.
-    array_args, static_args = eqx.partition(args, eqx.is_array)
-
-    def run(t_span, y0, array_args, rtol, atol, t_eval, config, max_steps):
-        args = eqx.combine(array_args, static_args)
-        static = (fun, fns, capacities, config, max_steps, options)
-        return _run(static, t_span, y0, args, rtol, atol, t_eval)
-
-    # jax.grad needs a transposable rule: J @ tangent, J by jacfwd (_reverse.py).
-    solution = reverse_mode_ready(run)(
-        t_span, y0, array_args, rtol, atol, t_eval, config, max_steps
-    )
-    if options.throw:
-        solution = _raise_on_failure(solution)
-    return solution
-
-
-def _run(static, t_span, y0, args, rtol, atol, t_eval) -> Solution:
-    """The solve proper: build the :class:`Problem`, integrate, assemble."""
-    fun, fns, capacities, config, max_steps, options = static
-    t0, t1 = t_span[0], t_span[1]
-    flat0, unravel = ravel_pytree(y0)
-    d = jnp.where(t1 >= t0, 1, -1).astype(flat0.dtype)
-
-    def field(s, y, args):
-        return d * ravel_pytree(fun(d * s, unravel(y), *args))[0].astype(y.dtype)
-
-    g_all = None
-    if fns:
-
-        def g_all(s, y):
-            values = [fn(d * s, unravel(y), *args) for fn in fns]
-            return jnp.stack([jnp.asarray(v, y.dtype) for v in values])
-
-    problem = Problem(
-        term=diffrax.ODETerm(field),
-        solver=make_solver(options.method, rtol, atol),
-        controller=diffrax.PIDController(rtol=rtol, atol=atol),
-        args=args,
-        s_start=d * t0,
-        s_end=d * t1,
-        y0=flat0,
-        g_all=g_all,
-        event_config=config,
-        capacity=max(capacities, default=0),
-        teval_s=None if t_eval is None else d * t_eval,
-        dense=options.dense,
-        max_steps=options.max_steps or max_steps,
-        interior_points=options.interior_points,
-    )
-    carry = integrate(problem)
-    return _assemble(problem, carry, capacities, unravel, d, t_span, t_eval, options)
-
-
-def _check_values(t_span, y0, rtol, atol, t_eval):
-    """Tier 2: wrong values, checked under jit."""
-    t_span = eqx.error_if(
-        t_span, ~jnp.all(jnp.isfinite(t_span)), "solve_ivp: t_span must be finite."
-    )
-    y0 = jax.tree.map(
-        lambda x: eqx.error_if(
-            x, ~jnp.all(jnp.isfinite(x)), "solve_ivp: y0 contains nan or inf."
-        ),
-        y0,
-    )
-    rtol = eqx.error_if(rtol, ~(rtol > 0), "solve_ivp: rtol must be > 0.")
-    atol = eqx.error_if(atol, ~(atol >= 0), "solve_ivp: atol must be >= 0.")
-    if t_eval is not None:
-        t0, t1 = t_span[0], t_span[1]
-        d = jnp.where(t1 >= t0, 1, -1).astype(t_eval.dtype)
-        s = d * t_eval
-        bad = jnp.any(s < d * t0) | jnp.any(s > d * t1) | jnp.any(jnp.diff(s) < 0)
-        t_eval = eqx.error_if(
-            t_eval,
-            bad,
-            "solve_ivp: t_eval must lie within t_span and be sorted in the "
-            "direction of integration.",
-        )
-    return t_span, y0, rtol, atol, t_eval
-
-
-def _assemble(p: Problem, c, capacities, unravel, d, t_span, t_eval, options):
-    stopped = jnp.asarray(False) if c.located is None else c.located.stopped
-    s_final = c.s0 if c.located is None else jnp.where(stopped, c.located.s_stop, c.s0)
-    y_final = c.y if c.located is None else jnp.where(stopped, c.located.y_stop, c.y)
-    status = jnp.where(
-        c.failed < 0, c.failed, jnp.where(stopped, 1, jnp.where(c.s0 < p.s_end, -3, 0))
-    )
-    t_events, y_events, n_events = (), (), jnp.zeros(0, jnp.int32)
-    if capacities:
-        n_events = c.located.counts
-        overflow = jnp.any(n_events > p.event_config[2])
-        status = jnp.where((status >= 0) & overflow, -4, status)
-        t_events = tuple(d * c.located.s[k, :cap] for k, cap in enumerate(capacities))
-        y_events = tuple(
-            jax.vmap(unravel)(c.located.y[k, :cap]) for k, cap in enumerate(capacities)
-        )
-    if t_eval is None:
-        t = jnp.stack([t_span[0], d * s_final])
-        y = jax.vmap(unravel)(jnp.stack([p.y0, y_final]))
-    else:
-        t, y = t_eval, jax.vmap(unravel)(c.out_y)
-    sol = None
-    if options.dense:
-        sol = DenseSolution(
-            boundaries=c.dense_s,
-            n_steps=c.n_accepted,
-            infos=c.dense_info,
-            direction=d,
-            s_final=s_final,
-            unravel=unravel,
-            interpolation_cls=p.solver.interpolation_cls,
-        )
-    return Solution(
-        t=t,
-        y=y,
-        t_final=d * s_final,
-        t_events=t_events,
-        y_events=y_events,
-        n_events=n_events,
-        status=status.astype(jnp.int32),
-        stats=_stats(p, c, options.method),
-        sol=sol,
-    )
-
-
-def _stats(p: Problem, c, method: str) -> Stats:
-    tableau = METHODS[method][0].tableau
-    if not isinstance(tableau, diffrax.ButcherTableau):  # a multi-tableau (IMEX) pair
-        raise TypeError(f"solve_ivp: no stage count for method {method!r}")
-    per_step = tableau.num_stages - int(tableau.fsal)
-    return Stats(
-        n_steps=c.n_steps,
-        n_accepted=c.n_accepted,
-        n_rejected=c.n_steps - c.n_accepted,
-        nfev=c.n_steps * per_step + int(tableau.fsal) + 2,
-    )
-
-
-def _raise_on_failure(solution: Solution) -> Solution:
-    hint = (
-        " (solve_ivp(..., throw=False) returns the Solution; its .message names the "
-        "time where it stopped)"
-    )
-    messages = [STATUS[code] + hint for code in (-1, -2, -3, -4)]
-    messages[2] = (
-        "solve_ivp: max_steps was reached before the end of t_span; raise max_steps "
-        f"or loosen rtol/atol{hint}"
-    )
-    status = solution.status
-    t_final = eqx.branched_error_if(
-        solution.t_final, status < 0, jnp.clip(-status - 1, 0, 3), messages
-    )
-    return dataclasses.replace(solution, t_final=t_final)
