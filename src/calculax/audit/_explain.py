@@ -18,7 +18,9 @@ by its own nested reverse pass), the computation of ``jax.grad`` and of
 :func:`calculax.audit.audit`, so ``explain`` and ``audit`` agree when they use the
 same mode. The modes can disagree: a rule may be stable when transposed and not when
 pushed forward twice, or the reverse. With ``stabilized=True`` each equation is bound
-through :func:`calculax.stabilize`, so the rows show calculax's rules.
+through :func:`calculax.stabilize`, so the rows show calculax's rules; where
+``stabilize`` recognises an overflow idiom (``x*log(x)``, ``a/b**2``, ...), the rows
+walk the rewritten program whose derivatives it computes.
 
 It then compares with the central finite differences of order ``k`` on the points
 :math:`x + j h` (``j`` integer: ``(f(x+h) - f(x-h)) / 2h`` for ``k = 1``),
@@ -133,6 +135,14 @@ def explain(
         names = _argnames(f, len(values))
         dtype = np.dtype(values[argnums].dtype)
         closed = jax.make_jaxpr(f)(*values)
+        if stabilized:
+            # stabilize(f) differentiates f's overflow idioms (x*log(x), a/b**2, ...)
+            # through their stable forms: the rows then walk that rewritten program,
+            # so that they chain to the derivative stabilize(f) computes.
+            rewritten = stabilize(f, report=True, rewrite=True)
+            closed_rewritten = jax.make_jaxpr(rewritten)(*values)
+            if getattr(rewritten, "report").rewrites:  # set by report=True
+                closed = closed_rewritten
         if len(closed.jaxpr.outvars) != 1 or closed.jaxpr.outvars[0].aval.shape != ():
             raise ValueError(
                 f"explain: needs a scalar-valued f; it returns "

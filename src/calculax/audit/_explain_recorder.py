@@ -20,7 +20,7 @@ from jax.extend import core
 from .._core.jaxpr import bind, callee, evaluate, is_call, traced_name
 from ..derivatives import StabilizeReport, stabilize
 from ._explain_report import Step, format_number
-from ._rules import rule_formula
+from ._rules import CALCULAX_RULES, rule_formula
 
 __all__ = ["MODES", "Recorder", "autodiff"]
 
@@ -204,6 +204,11 @@ def _bind(eqn, invals, stabilized: bool):
         return bind(eqn, operands)
 
     name = eqn.primitive.name
+    if stabilized and name in ("custom_jvp_call", "custom_vjp_call"):
+        owner = _custom_name(params)
+        if owner in CALCULAX_RULES and not callable(CALCULAX_RULES[owner]):
+            # one of calculax's stable functions (a rewritten idiom): its own rule
+            return one(*invals), rule_formula(owner, params, stable=True), "calculax"
     if stabilized:
         stable = stabilize(one, report=True)
         outs = stable(*invals)
@@ -211,6 +216,10 @@ def _bind(eqn, invals, stabilized: bool):
         rewritten = sorted(record.rewritten)
         if rewritten and name in ("cond", "while", "scan"):
             rule = f"calculax's rules for {', '.join(rewritten)} inside the {name}"
+            return outs, rule, "calculax"
+        if rewritten and name in ("custom_jvp_call", "custom_vjp_call"):
+            owner = _custom_name(params)
+            rule = f"calculax's rules for {', '.join(rewritten)} inside {owner}"
             return outs, rule, "calculax"
         if rewritten:
             return outs, rule_formula(rewritten[0], params, stable=True), "calculax"
