@@ -325,6 +325,20 @@ def test_explain_prints_the_rules_and_the_v_curve(tmp_path, capsys):
     assert "no finite-difference step gets as close as autodiff" in out
 
 
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_explain_names_its_mode_and_agrees_with_the_truth(mode, capsys):
+    # d2/dx2 (x log x) = 1/x = 1e20 at x = 1e-20 (float32). stabilize rewrites the
+    # idiom, so both modes give it; JAX's own rules in forward mode form
+    # -1/x**2 (log's second derivative alone), which overflows.
+    argv = ["explain", "lambda x: x * jnp.log(x)", "--at", "x=1e-20", "--order", "2"]
+    status, out, _ = _run([*argv, "--stabilized", "--mode", mode], capsys)
+    assert status == 0 and f"{mode} mode" in out
+    assert "- chain of rules (last row): 1e+20" in out
+    assert "truth (mpmath, `true_derivative`): 1.00000003" in out
+    status, out, err = _run([*argv, "--mode", "sideways"], capsys)
+    assert status == 2 and "--mode" in err and out == ""
+
+
 def test_explain_a_function_from_a_module(tmp_path, monkeypatch, capsys):
     (tmp_path / "cx_cli_module.py").write_text("def ratio(a, b):\n    return -a / b\n")
     monkeypatch.chdir(tmp_path)

@@ -59,7 +59,8 @@ def _graph():
         for target, name in _imports(path):
             if not (target == "calculax" or target.startswith("calculax.")):
                 continue
-            full = target if target != "calculax" or name is None else f"calculax.{name}"
+            named = target == "calculax" and name is not None
+            full = f"calculax.{name}" if named else target
             destination = _package(full)
             if destination in (source, "calculax"):
                 continue

@@ -107,6 +107,7 @@ def _parser() -> _Parser:
         help="also audit calculax.stabilize(f, rewrite=True), which rewrites "
         "catastrophic patterns such as log(1 + x) or exp(log(a) - log(b))",
     )
+    _mode_option(audit, "reverse")
     audit.add_argument(
         "--progress",
         action="store_true",
@@ -124,7 +125,18 @@ def _parser() -> _Parser:
         action="store_true",
         help="show calculax's rules (calculax.stabilize) instead of JAX's",
     )
+    _mode_option(explain, "forward")
     return parser
+
+
+def _mode_option(parser: _Parser, default: str) -> None:
+    parser.add_argument(
+        "--mode",
+        default=default,
+        choices=("forward", "reverse"),
+        help="nest forward-mode (jax.jvp) or reverse-mode (jax.grad) derivatives; "
+        f"the two can differ at extreme inputs (default: {default})",
+    )
 
 
 def _dtype_option(parser: _Parser, what: str) -> None:
@@ -407,6 +419,7 @@ def _audit(args) -> None:
             sign=sign,
             progress=ProgressBar(sys.stderr) if show else None,
             rewrite=args.rewrite,
+            mode=args.mode,
         )
     print(
         f"## audit of `{_shown(args.function)}`: derivative of order {args.order} in "
@@ -430,7 +443,11 @@ def _explain(args) -> None:
     dtype = np.dtype(args.dtype).type
     with _users_code(f"explain {_shown(args.function)}"):
         report = explain(
-            function, argnums=wrt, order=args.order, stabilized=args.stabilized
+            function,
+            argnums=wrt,
+            order=args.order,
+            stabilized=args.stabilized,
+            mode=args.mode,
         )(*[dtype(v) for v in values])
     print(report.to_markdown())
     _plot(report, plot)
