@@ -239,7 +239,7 @@ def _numerical(p, q, support, q_support, args, modes, scale, what, cross):
     )
     value, error = result.value[0], result.error[0]
     outside = result.value[1]
-    status, error = apply_mass_check(check, value, error, result.status)
+    status, error = apply_mass_check(check, value, error, result.status, result)
     if not q_ok:
         status, error = RESULTS.mass_not_found, jnp.full_like(error, jnp.inf)
     # q = 0 where p has mass (sampled): +inf exactly.
