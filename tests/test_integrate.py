@@ -189,6 +189,20 @@ def test_second_derivative_and_closure_over_the_parameter():
     assert abs(second - exact) <= VALUE_TOL * exact
 
 
+def test_forward_mode_in_a_limit_and_a_parameter_inside_a_nested_jit():
+    # I(b, p) = int_0^b exp(-p x) dx = (1 - exp(-p b)) / p:
+    # dI/db = exp(-p b), dI/dp = (b p exp(-p b) - 1 + exp(-p b)) / p**2.
+    inner = jax.jit(lambda b, p: quad(lambda x: jnp.exp(-p * x), 0.0, b).value)
+    outer = jax.jit(lambda b, p: 3.0 * inner(b, p))  # jit inside jit
+    b, p = 1.5, 0.7
+    value = float(outer(b, p))
+    db, dp = (float(v) for v in jax.jit(jax.jacfwd(outer, argnums=(0, 1)))(b, p))
+    e = np.exp(-p * b)
+    assert abs(value - 3 * (1 - e) / p) <= VALUE_TOL
+    assert db == pytest.approx(3 * e, rel=4 * EPS64)
+    assert abs(dp - 3 * (b * p * e - 1 + e) / p**2) <= VALUE_TOL
+
+
 def test_float32_limits_give_float32_result():
     r = quad(lambda x: jnp.exp(-x), jnp.float32(0.0), jnp.float32(jnp.inf))
     assert r.value.dtype == jnp.float32
