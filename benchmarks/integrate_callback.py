@@ -50,7 +50,9 @@ def ours(s, b=INF):
 
 
 def theirs(s, b=INF):
-    return quadax.quadgk(f, jnp.array([-INF, b]), args=(s,), epsabs=1e-12, epsrel=1e-12)[0]
+    return quadax.quadgk(
+        f, jnp.array([-INF, b]), args=(s,), epsabs=1e-12, epsrel=1e-12
+    )[0]
 
 
 def row(name, ours_fn, theirs_fn, args, want):

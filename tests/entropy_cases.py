@@ -38,8 +38,11 @@ def _beta_on(a, b, lo, hi):
 
     def logpdf(x):
         u = (x - lo) / width
-        return (a - 1) * jnp.log(u) + (b - 1) * jnp.log1p(-u) - betaln(a, b) - jnp.log(
-            width
+        return (
+            (a - 1) * jnp.log(u)
+            + (b - 1) * jnp.log1p(-u)
+            - betaln(a, b)
+            - jnp.log(width)
         )
 
     return logpdf
@@ -63,9 +66,9 @@ def _vonmises(kappa):
 
 
 def _beta_mixture(x):
-    return jnp.logaddexp(
-        beta.logpdf(x, 0.5, 5.0), beta.logpdf(x, 5.0, 0.5)
-    ) - jnp.log(2.0)
+    return jnp.logaddexp(beta.logpdf(x, 0.5, 5.0), beta.logpdf(x, 5.0, 0.5)) - jnp.log(
+        2.0
+    )
 
 
 CASES = {
@@ -141,14 +144,18 @@ def _weibull(c):
 
 
 def _jf_skew_t(a, b):
-    log_c = float((a + b - 1) * np.log(2.0) + np.log(np.sqrt(a + b))) + float(betaln(a, b))
+    log_c = float((a + b - 1) * np.log(2.0) + np.log(np.sqrt(a + b))) + float(
+        betaln(a, b)
+    )
 
     def logpdf(x):
         # 1 -+ r = (a + b) / (root (root +- |x|)) without cancellation or overflow.
         ax = jnp.abs(x)
         big = ax > 1.0
         safe = jnp.where(big, ax, 1.0)
-        root = jnp.where(big, safe * jnp.sqrt(1 + (a + b) / (safe * safe)), jnp.sqrt(a + b + x * x))
+        root = jnp.where(
+            big, safe * jnp.sqrt(1 + (a + b) / (safe * safe)), jnp.sqrt(a + b + x * x)
+        )
         near = jnp.log(a + b) - jnp.log(root) - jnp.log(root + ax)
         far = jnp.log1p(ax / root)
         up, down = jnp.where(x >= 0, far, near), jnp.where(x >= 0, near, far)
@@ -160,7 +167,9 @@ def _jf_skew_t(a, b):
 def _jf_skew_t_naive(a, b):
     # As SciPy's formula reads: x * x overflows past 1e154, where r becomes 0 and
     # the density returns to its value at 0 (a density that integrates to inf).
-    log_c = float((a + b - 1) * np.log(2.0) + np.log(np.sqrt(a + b))) + float(betaln(a, b))
+    log_c = float((a + b - 1) * np.log(2.0) + np.log(np.sqrt(a + b))) + float(
+        betaln(a, b)
+    )
 
     def logpdf(x):
         r = x / jnp.sqrt(a + b + x * x)

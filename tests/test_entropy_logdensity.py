@@ -9,9 +9,10 @@ ones are those float64 cannot resolve from the user's own formula (the abscissae
 near 1e6 are 1.2e-10 apart, gamma.logpdf at a = 1e6 cancels 1e7-sized terms).
 
 ``tests/entropy_cases.py`` holds 75 cases (44 in ``CASES``' first table, 31 in
-``MORE_CASES``). Each case compiles its own small integrand kernel (about a second); ``FAST``
-covers every kind of difficulty in the default run, and the whole table runs with
-``CALCULAX_FULL_TABLE=1`` (``benchmarks/entropy_cases.py`` prints it).
+``MORE_CASES``). Each case compiles its own small integrand kernel (about a
+second); ``FAST`` covers every kind of difficulty in the default run, and the
+whole table runs with ``CALCULAX_FULL_TABLE=1`` (``benchmarks/entropy_cases.py``
+prints it).
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ _SKIP = pytest.mark.skipif(not _FULL, reason="set CALCULAX_FULL_TABLE=1")
 
 @pytest.mark.parametrize(
     "name",
-    [n if n in FAST else pytest.param(n, marks=(pytest.mark.slow, _SKIP)) for n in NAMES],
+    [
+        n if n in FAST else pytest.param(n, marks=(pytest.mark.slow, _SKIP))
+        for n in NAMES
+    ],
 )
 def test_right_or_flagged_with_a_covering_error(name):
     logpdf, support = CASES[name]

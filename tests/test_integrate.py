@@ -50,7 +50,13 @@ CASES = [
     (3, -3.0, 1e3, 0.0, np.arctan(1e3) + np.arctan(3.0)),
     (4, 0.0, 1.0, 0.0, -1.0),
     # reversed: -(sqrt(pi)/2) (erf(2) + erf(1))
-    (0, 2.0, -1.0, 1.0, -np.sqrt(np.pi) / 2 * (0.9953222650189527 + 0.8427007929497149)),
+    (
+        0,
+        2.0,
+        -1.0,
+        1.0,
+        -np.sqrt(np.pi) / 2 * (0.9953222650189527 + 0.8427007929497149),
+    ),
     (6, -np.inf, np.inf, 1e3, np.sqrt(np.pi)),  # a bump 1e3 from where maps start
 ]
 
@@ -170,7 +176,9 @@ def test_reverse_mode_in_limits_and_parameter_under_jit_and_vmap():
     # integral of its own; under this suite's jax_numpy_rank_promotion="raise".
     k, a, b, p = _columns(DERIVATIVE_CASES)
     da, db, dp = _gradients(k, a, b, p)
-    for i, (case, exact) in enumerate(zip(DERIVATIVE_CASES, [c[-1] for c in DERIVATIVE_CASES])):
+    for i, (case, exact) in enumerate(
+        zip(DERIVATIVE_CASES, [c[-1] for c in DERIVATIVE_CASES])
+    ):
         kk, lo, hi, pp, _ = case
         assert abs(float(dp[i]) - exact) <= VALUE_TOL * max(abs(exact), 1.0), case
         for limit, got, sign in ((lo, da[i], -1.0), (hi, db[i], 1.0)):

@@ -50,9 +50,7 @@ def closed(value, method: str) -> EntropyResult:
     value = jnp.asarray(value)
     eps = float(np.finfo(value.dtype).eps)
     error = _CLOSED_ULPS * eps * jnp.maximum(1.0, jnp.abs(value))
-    status = status_where(
-        jnp.isfinite(value), RESULTS.successful, RESULTS.divergent
-    )
+    status = status_where(jnp.isfinite(value), RESULTS.successful, RESULTS.divergent)
     return EntropyResult(value, error, status, method)
 
 
@@ -60,7 +58,9 @@ def _multivariate_scipy(dist) -> EntropyResult | None:
     from scipy.stats import _multivariate as frozen
 
     if isinstance(dist, frozen.multivariate_normal_frozen):
-        return closed(mvn_entropy(jnp.asarray(dist.cov)), "closed-form: multivariate_normal")
+        return closed(
+            mvn_entropy(jnp.asarray(dist.cov)), "closed-form: multivariate_normal"
+        )
     if isinstance(dist, frozen.multivariate_t_frozen):
         value = multivariate_t_entropy(jnp.asarray(dist.shape), dist.df)
         return closed(value, "closed-form: multivariate_t")
@@ -107,7 +107,9 @@ def _adapted(found: Adapted, support, modes, scale) -> EntropyResult:
             "entropy(dist, support=(lo, hi)) (ends may be infinite)."
         )
     assert found.logpdf is not None  # kind == "logpdf"
-    result = logdensity_entropy(found.logpdf, support, args=(), modes=modes, scale=scale)
+    result = logdensity_entropy(
+        found.logpdf, support, args=(), modes=modes, scale=scale
+    )
     method = f"{result.method} (log_prob of {source})"
     return EntropyResult(result.value, result.error, result.status, method)
 

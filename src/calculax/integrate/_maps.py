@@ -120,9 +120,7 @@ def x_of_t(xp, t, u, v, wu, wv):
     fu = xp.where(left, v - 1, u)
     fv = xp.where(right, u + 1, v)
     width = fv - fu
-    x_fin = xp.where(
-        t < 0, fu + width * sigmoid(xp, t), fv - width * sigmoid(xp, -t)
-    )
+    x_fin = xp.where(t < 0, fu + width * sigmoid(xp, t), fv - width * sigmoid(xp, -t))
     w = xp.where(right, wu, wv)
     signed = xp.where(right, t, -t)
     x_inf = xp.where(right, fu + w * xp.exp(signed), fv - w * xp.exp(signed))
