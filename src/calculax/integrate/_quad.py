@@ -208,8 +208,8 @@ def quad(
         >>> import jax.numpy as jnp
         >>> from calculax.integrate import quad
         >>> r = quad(lambda x: jnp.exp(-x * x), -jnp.inf, jnp.inf)
-        >>> print(f"{float(r.value):.6f} {r.status}")
-        1.772454 successful
+        >>> print(f"{float(r.value):.6f} {bool(r.ok)}")
+        1.772454 True
         >>> print(f"{float(quad(lambda x: x, 2.0, 0.0).value):.6f}")  # reversed
         -2.000000
     """
