@@ -105,3 +105,28 @@ def test_right_or_flagged_with_a_covering_error(name):
     assert result.ok, (name, result.message)
     assert actual <= TOL, (name, actual)
     assert actual <= error + 8 * EPS64 * max(1.0, abs(float(truth))), (name, error)
+
+
+def test_a_flagged_result_under_jit_has_the_covering_error_of_a_plain_call():
+    # A Cauchy of width 1e-4 at 1e4: the tail model alone under-covers (1.5e-6 for
+    # an actual 1.8e-6); the mass defect's floor must apply under jit as well.
+    import jax
+    import jax.numpy as jnp
+    from jax.scipy.stats import cauchy
+
+    def run(s):
+        return calculax.entropy(
+            lambda x, s: cauchy.logpdf(x, 1e4, s),
+            support=(-jnp.inf, jnp.inf),
+            args=(s,),
+            full_output=True,
+            throw=False,
+        )
+
+    truth = refs.logdensity_truth("cauchy_at_1e4_scale1e-4")
+    for result in (run(1e-4), jax.jit(run)(1e-4)):
+        actual = float(abs(mp.mpf(float(result.value)) - truth))
+        if result.ok:
+            assert actual <= TOL, (result, actual)
+        else:
+            assert float(result.error) >= actual, (result, actual)

@@ -117,22 +117,22 @@ def _adapted(found: Adapted, support, modes, scale) -> EntropyResult:
 def apply_mass_check(check, value, error, status, result=None):
     r"""The status and error once the mass verification is taken into account.
 
-    A flagged (non-OK) concrete result's ``error`` is also at least what its mass
+    A flagged (non-OK) result's ``error`` is also at least what its mass
     defect can do to the value: the density is normalised, so ``|mass - 1|`` plus
     the mass's own error bounds the mass the quadrature missed or misplaced, and
     that mass moves :math:`\int p\,g` by :func:`widening` of it. This is an
     independent floor under the engine's truncation/rounding estimate (a Cauchy
     bump of width 1e-4 at 1e4: the tail model's estimate was 1.5e-6 for an
-    actual error of 1.9e-6; the mass defect of 2e-7 gives 9e-6).
+    actual error of 1.9e-6; the mass defect of 2e-7 gives 9e-6). Traced results
+    (under ``jit``) get the same floor.
     """
-    if (
-        result is not None
-        and not is_traced((value, error, status, result.mass))
-        and not bool(jnp.all(status == RESULTS.successful))
-    ):
-        defect = abs(float(result.mass) - 1.0) + float(result.mass_error)
-        if np.isfinite(defect) and defect > 0:
-            error = jnp.maximum(error, widening(value, min(defect, 1.0)))
+    if result is not None:  # the same arithmetic as widening, traceable
+        defect = jnp.clip(jnp.abs(result.mass - 1) + result.mass_error, 0.0, 1.0)
+        log_term = jnp.abs(jnp.log(jnp.where(defect > 0, defect, 1.0)))
+        floor = 2 * defect * (jnp.abs(value) + log_term + 1)
+        floor = jnp.where(jnp.isfinite(floor), floor, 0.0)
+        flagged = status != RESULTS.successful
+        error = jnp.where(flagged, jnp.maximum(error, floor), error)
     if check is None:
         return status, error
     if check.kind == "not_found":
