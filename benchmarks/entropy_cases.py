@@ -25,7 +25,10 @@ from tests.entropy_cases import CASES  # noqa: E402
 
 def main(names=None) -> int:
     rows, silent = [], 0
-    print(f"{'case':30s} {'truth':>22s} {'value':>22s} {'|diff|':>9s} {'error':>9s}  status")
+    print(
+        f"{'case':30s} {'truth':>22s} {'value':>22s} {'|diff|':>9s} "
+        f"{'error':>9s}  status"
+    )
     for name, (logpdf, support) in CASES.items():
         if names and name not in names:
             continue
@@ -53,7 +56,10 @@ def main(names=None) -> int:
         )
     right = sum(v == "right" for _, v in rows)
     flagged = sum(v == "flagged" for _, v in rows)
-    print(f"\n{len(rows)} cases: {right} right, {flagged} flagged, {silent} silently wrong")
+    print(
+        f"\n{len(rows)} cases: {right} right, {flagged} flagged, "
+        f"{silent} silently wrong"
+    )
     return silent
 
 

@@ -285,10 +285,13 @@ def _mixture_truth(weights, means, sds, lo=-mp.inf, hi=mp.inf, kind="norm"):
 
     def logpdf(x):
         if kind == "norm":
-            terms = [mp.log(wi) + _mp_norm_logpdf(x, mi, si) for wi, mi, si in zip(w, m, s)]
+            terms = [
+                mp.log(wi) + _mp_norm_logpdf(x, mi, si) for wi, mi, si in zip(w, m, s)
+            ]
         elif kind == "laplace":
             terms = [
-                mp.log(wi) - abs(x - mi) / si - mp.log(2 * si) for wi, mi, si in zip(w, m, s)
+                mp.log(wi) - abs(x - mi) / si - mp.log(2 * si)
+                for wi, mi, si in zip(w, m, s)
             ]
         else:  # cauchy
             terms = [
@@ -369,14 +372,18 @@ _LOGDENSITY_TRUTHS = {
         [0.2, 0.5, 0.3], [-50, 0, 50], [1, 0.01, 10]
     ),
     "mix_100_widths_close": lambda: _mixture_truth([0.3, 0.7], [5, 5.01], [1e-4, 1e-4]),
-    "mix_five_20_widths": lambda: _mixture_truth([0.2] * 5, [0, 10, 20, 30, 40], [0.5] * 5),
+    "mix_five_20_widths": lambda: _mixture_truth(
+        [0.2] * 5, [0, 10, 20, 30, 40], [0.5] * 5
+    ),
     "mix_laplace_pm20": lambda: _mixture_truth(
         [0.5, 0.5], [-20, 20], [1, 1], kind="laplace"
     ),
     "mix_cauchy_pm1e3": lambda: _mixture_truth(
         [0.5, 0.5], [-1e3, 1e3], [1, 1], kind="cauchy"
     ),
-    "mix_weight_1e-5_below": lambda: _mixture_truth([1e-5, 1 - 1e-5], [-1e3, 0], [1, 1]),
+    "mix_weight_1e-5_below": lambda: _mixture_truth(
+        [1e-5, 1 - 1e-5], [-1e3, 0], [1, 1]
+    ),
     # Singular ends x**(a-1), a down to 1e-3.
     "beta_0.01_0.01": lambda: _scaled("beta", (0.01, 0.01)),
     "beta_0.001_1000": lambda: _scaled("beta", (0.001, 1000)),
@@ -413,3 +420,83 @@ _LOGDENSITY_TRUTHS = {
     "halfnorm": lambda: _scaled("halfnorm", ()),
     "beta_mixture_u": _beta_mixture_truth,
 }
+
+
+def _jf_skew_t_truth(a, b):
+    a, b = mp.mpf(a), mp.mpf(b)
+    log_c = (a + b - 1) * mp.log(2) + mp.log(mp.beta(a, b)) + mp.log(mp.sqrt(a + b))
+
+    def logpdf(x):
+        # 1 -+ r without cancellation: (a + b) / (sqrt(s) (sqrt(s) +- |x|)).
+        root = mp.sqrt(a + b + x * x)
+        near = (a + b) / (root * (root + abs(x)))
+        far = 1 + abs(x) / root
+        up, down = (far, near) if x >= 0 else (near, far)
+        return (
+            (a + mp.mpf(1) / 2) * mp.log(up)
+            + (b + mp.mpf(1) / 2) * mp.log(down)
+            - log_c
+        )
+
+    def integrand(x):
+        lp = logpdf(x)
+        return -mp.exp(lp) * lp
+
+    return mp.quad(integrand, [-mp.inf, -30, -5, -1, 0, 1, 5, 30, mp.inf])
+
+
+_LOGDENSITY_TRUTHS.update(
+    {
+        "mix_1e4_widths": lambda: _mixture_truth([0.5, 0.5], [0, 1e4], [1, 1]),
+        "mix_1e5_widths_left": lambda: _mixture_truth([0.3, 0.7], [-1e5, 0], [1, 1]),
+        "mix_pm5e5": lambda: _mixture_truth([0.5, 0.5], [-5e5, 5e5], [1, 1]),
+        "mix_weight_1e-6_at_1e6": lambda: _mixture_truth(
+            [1 - 1e-6, 1e-6], [0, 1e6], [1, 1]
+        ),
+        "mix_weight_1e-6_wide": lambda: _mixture_truth(
+            [1 - 1e-6, 1e-6], [0, 0], [1, 1e4]
+        ),
+        "mix_weight_1e-6_left_narrow": lambda: _mixture_truth(
+            [1e-6, 1 - 1e-6], [-1e5, 0], [1e-3, 1]
+        ),
+        "mix_weight_1e-6_three": lambda: _mixture_truth(
+            [1e-6, 1 - 2e-6, 1e-6], [-1e3, 0, 1e3], [1, 1, 1]
+        ),
+        "mix_laplace_1e4_widths": lambda: _mixture_truth(
+            [0.5, 0.5], [0, 1e4], [1, 1], kind="laplace"
+        ),
+        "mix_four_decades": lambda: _mixture_truth(
+            [0.4, 0.3, 0.2, 0.1], [0, 10, 1e3, 1e5], [1, 1e-2, 1, 10]
+        ),
+        "mix_close_sd1e-6": lambda: _mixture_truth(
+            [0.5, 0.5], [1, 1 + 1e-5], [1e-6, 1e-6]
+        ),
+        "mix_broad_and_narrow_far": lambda: _mixture_truth(
+            [0.5, 0.5], [0, 1e4], [1e3, 1e-2]
+        ),
+        "mix_half_support": lambda: _mixture_truth(
+            [0.5, 0.5], [0, 40], [1, 1], lo=-10, hi=50
+        ),
+        "beta_0.001_0.5": lambda: _scaled("beta", (0.001, 0.5)),
+        "powerlaw_0.001_upper": lambda: _scaled("powerlaw", (0.001,)),
+        "gamma_0.005_scale1e3": lambda: _scaled("gamma", (0.005,), 1e3),
+        "betaprime_0.005_2": lambda: _scaled("betaprime", (0.005, 2)),
+        "weibull_0.05": lambda: _scaled("weibull_min", (0.05,)),
+        # p = -log x on (0, 1); with x = exp(-y), -int p log p = -psi(2) = euler - 1.
+        "log_singular": lambda: E - 1,
+        "beta_0.003_0.003_pm1e3": lambda: _beta_on(0.003, 0.003, -1e3, 1e3),
+        "t_0.01": lambda: _scaled("t", (0.01,)),
+        "pareto_0.01": lambda: _scaled("pareto", (0.01,)),
+        "lognorm_30": lambda: _scaled("lognorm", (30,)),
+        "cauchy_at_1e4_scale1e-4": lambda: _scaled("cauchy", (), 1e-4),
+        "t3_at_m1e5_scale1e-3": lambda: _scaled("t", (3,), 1e-3),
+        "jf_skew_t_4_3": lambda: _jf_skew_t_truth(4, 3),
+        # The intended density's entropy (the formula as written diverges).
+        "jf_skew_t_4_3_naive": lambda: _jf_skew_t_truth(4, 3),
+        "norm_at_1e3_sd1e-5": lambda: _scaled("norm", (), 1e-5),
+        "laplace_at_m1e4_sd1e-4": lambda: _scaled("laplace", (), 1e-4),
+        "norm_at_1e-3_sd1e-11": lambda: _scaled("norm", (), 1e-11),
+        "gamma_1e4_scale1e-4": lambda: _scaled("gamma", (1e4,), 1e-4),
+        "norm_sd1e-8_on_halfline": lambda: _scaled("norm", (), 1e-8),
+    }
+)

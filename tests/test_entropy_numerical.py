@@ -313,7 +313,9 @@ def test_kl_is_infinite_where_q_misses_the_mass_of_p():
 
 
 def test_kl_of_an_unnormalised_q_is_refused_with_its_integral():
-    with pytest.raises(ValueError, match=r"kl_divergence \(q\): the density integrates to 2\.718"):
+    with pytest.raises(
+        ValueError, match=r"kl_divergence \(q\): the density integrates to 2\.718"
+    ):
         kl_divergence(
             lambda x: norm.logpdf(x),
             lambda x: norm.logpdf(x, 1.0, 2.0) + 1.0,
@@ -385,9 +387,7 @@ def test_multivariate_log_density_by_cubature_matches_closed_forms():
 def test_dirichlet_log_density_on_the_simplex_by_cubature():
     # Dirichlet(2, 3, 4): the second bound depends on the first (quadax's form).
     alpha = np.array([2.0, 3.0, 4.0])
-    log_b = float(
-        sum(mp.loggamma(a) for a in alpha) - mp.loggamma(float(alpha.sum()))
-    )
+    log_b = float(sum(mp.loggamma(a) for a in alpha) - mp.loggamma(float(alpha.sum())))
 
     def dirichlet(x):
         x3 = 1 - x[0] - x[1]

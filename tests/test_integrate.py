@@ -50,7 +50,13 @@ CASES = [
     (3, -3.0, 1e3, 0.0, np.arctan(1e3) + np.arctan(3.0)),
     (4, 0.0, 1.0, 0.0, -1.0),
     # reversed: -(sqrt(pi)/2) (erf(2) + erf(1))
-    (0, 2.0, -1.0, 1.0, -np.sqrt(np.pi) / 2 * (0.9953222650189527 + 0.8427007929497149)),
+    (
+        0,
+        2.0,
+        -1.0,
+        1.0,
+        -np.sqrt(np.pi) / 2 * (0.9953222650189527 + 0.8427007929497149),
+    ),
     (6, -np.inf, np.inf, 1e3, np.sqrt(np.pi)),  # a bump 1e3 from where maps start
 ]
 
@@ -170,7 +176,9 @@ def test_reverse_mode_in_limits_and_parameter_under_jit_and_vmap():
     # integral of its own; under this suite's jax_numpy_rank_promotion="raise".
     k, a, b, p = _columns(DERIVATIVE_CASES)
     da, db, dp = _gradients(k, a, b, p)
-    for i, (case, exact) in enumerate(zip(DERIVATIVE_CASES, [c[-1] for c in DERIVATIVE_CASES])):
+    for i, (case, exact) in enumerate(
+        zip(DERIVATIVE_CASES, [c[-1] for c in DERIVATIVE_CASES])
+    ):
         kk, lo, hi, pp, _ = case
         assert abs(float(dp[i]) - exact) <= VALUE_TOL * max(abs(exact), 1.0), case
         for limit, got, sign in ((lo, da[i], -1.0), (hi, db[i], 1.0)):
@@ -187,6 +195,20 @@ def test_second_derivative_and_closure_over_the_parameter():
     second = float(jax.jit(jax.hessian(integral))(p))  # forward over reverse
     exact = np.exp(-p) * (1 / p + 2 / p**2 + 2 / p**3)
     assert abs(second - exact) <= VALUE_TOL * exact
+
+
+def test_forward_mode_in_a_limit_and_a_parameter_inside_a_nested_jit():
+    # I(b, p) = int_0^b exp(-p x) dx = (1 - exp(-p b)) / p:
+    # dI/db = exp(-p b), dI/dp = (b p exp(-p b) - 1 + exp(-p b)) / p**2.
+    inner = jax.jit(lambda b, p: quad(lambda x: jnp.exp(-p * x), 0.0, b).value)
+    outer = jax.jit(lambda b, p: 3.0 * inner(b, p))  # jit inside jit
+    b, p = 1.5, 0.7
+    value = float(outer(b, p))
+    db, dp = (float(v) for v in jax.jit(jax.jacfwd(outer, argnums=(0, 1)))(b, p))
+    e = np.exp(-p * b)
+    assert abs(value - 3 * (1 - e) / p) <= VALUE_TOL
+    assert db == pytest.approx(3 * e, rel=4 * EPS64)
+    assert abs(dp - 3 * (b * p * e - 1 + e) / p**2) <= VALUE_TOL
 
 
 def test_float32_limits_give_float32_result():

@@ -109,8 +109,12 @@ def _covers(value, error, truth) -> bool:
 def _ours(error: BaseException) -> bool:
     text = str(error).strip()
     return any(text.startswith(f"{p}:") or f"\n{p}:" in text for p in OUR_PREFIXES) or (
-        re.search(r"(^|\s)(quad|entropy|kl_divergence|cross_entropy|"
-                  r"entropy_from_samples|expectation)( \(q\))?: ", text) is not None
+        re.search(
+            r"(^|\s)(quad|entropy|kl_divergence|cross_entropy|"
+            r"entropy_from_samples|expectation)( \(q\))?: ",
+            text,
+        )
+        is not None
     )
 
 
@@ -136,8 +140,16 @@ def classify(case: Case) -> str:
             return "flagged" if "status" in str(error).lower() else "specific error"
         if isinstance(error, TypeError | ValueError) and _ours(error):
             return "specific error"
-        if isinstance(error, AssertionError | AttributeError | IndexError | KeyError
-                      | NameError | UnboundLocalError | RecursionError):
+        if isinstance(
+            error,
+            AssertionError
+            | AttributeError
+            | IndexError
+            | KeyError
+            | NameError
+            | UnboundLocalError
+            | RecursionError,
+        ):
             return "crash/internal error"
         return "generic error"
     value, err = _numbers(result)
@@ -190,7 +202,9 @@ def tally(cases, title: str) -> str:
         "crash/internal error",
         "generic error",
     )
-    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    counts: dict[str, collections.Counter] = collections.defaultdict(
+        collections.Counter
+    )
     for case in cases:
         try:
             got = classify(case)
@@ -198,13 +212,18 @@ def tally(cases, title: str) -> str:
             traceback.print_exc()
             got = "crash/internal error"
         counts[case.entry][got] += 1
-    lines = [f"{title}", "| entry point | " + " | ".join(classes) + " | total |",
-             "|---" * (len(classes) + 2) + "|"]
+    lines = [
+        f"{title}",
+        "| entry point | " + " | ".join(classes) + " | total |",
+        "|---" * (len(classes) + 2) + "|",
+    ]
     total = collections.Counter()
     for entry, counter in sorted(counts.items()):
         total.update(counter)
         row = [str(counter[c]) for c in classes]
-        lines.append(f"| {entry} | " + " | ".join(row) + f" | {sum(counter.values())} |")
+        lines.append(
+            f"| {entry} | " + " | ".join(row) + f" | {sum(counter.values())} |"
+        )
     row = [str(total[c]) for c in classes]
     lines.append("| all | " + " | ".join(row) + f" | {sum(total.values())} |")
     return "\n".join(lines)

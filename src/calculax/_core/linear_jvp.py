@@ -143,9 +143,7 @@ def linear_jvp(
         leaves, treedef = jax.tree.flatten(primals)
         dots = treedef.flatten_up_to(tangents)
         frozen = [
-            i in nondiff
-            for i, p in enumerate(primals)
-            for _ in jax.tree.leaves(p)
+            i in nondiff for i, p in enumerate(primals) for _ in jax.tree.leaves(p)
         ]
         # Scalars may arrive as Python numbers or JAX literals: make them arrays.
         leaves = [

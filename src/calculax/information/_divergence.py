@@ -225,13 +225,16 @@ def _numerical(p, q, support, q_support, args, modes, scale, what, cross):
         )
     p_support, modes, scale = density_arguments(what, p_support, modes, scale)
     q_support = p_support if q_known is None else support_pair(what, q_known)
-    method = (
-        f"quadrature of p ({'-log q' if cross else 'log p - log q'}), log space"
-    )
+    method = f"quadrature of p ({'-log q' if cross else 'log p - log q'}), log space"
     # p has mass where q has none: the divergence is +inf, exactly.
     if p_support[0] < q_support[0] or p_support[1] > q_support[1]:
         inf = jnp.asarray(jnp.inf)
-        return EntropyResult(inf, jnp.zeros(()), RESULTS.successful, method + "; q = 0 on part of p's support")
+        return EntropyResult(
+            inf,
+            jnp.zeros(()),
+            RESULTS.successful,
+            method + "; q = 0 on part of p's support",
+        )
     q_ok = _q_normalised(logq, q_support, args, what)
     ratio = _Ratio(logq, *q_support, cross)
     result, check = density_integrals(
@@ -239,7 +242,7 @@ def _numerical(p, q, support, q_support, args, modes, scale, what, cross):
     )
     value, error = result.value[0], result.error[0]
     outside = result.value[1]
-    status, error = apply_mass_check(check, value, error, result.status)
+    status, error = apply_mass_check(check, value, error, result.status, result)
     if not q_ok:
         status, error = RESULTS.mass_not_found, jnp.full_like(error, jnp.inf)
     # q = 0 where p has mass (sampled): +inf exactly.
@@ -371,6 +374,7 @@ def cross_entropy(
     found = _closed_kl(p, q)
     if found is not None:
         h = entropy(p, full_output=True, throw=False)
+        assert isinstance(h, EntropyResult)  # full_output=True
         kl = closed(found[0], f"closed-form: {found[1]}")
         status = status_where(h.ok & kl.ok, RESULTS.successful, RESULTS.divergent)
         result = EntropyResult(
@@ -380,4 +384,3 @@ def cross_entropy(
         result = _numerical(p, q, support, q_support, args, modes, scale, what, True)
     result = finish(result, throw, what)
     return result if full_output else result.value
-

@@ -50,9 +50,7 @@ def closed(value, method: str) -> EntropyResult:
     value = jnp.asarray(value)
     eps = float(np.finfo(value.dtype).eps)
     error = _CLOSED_ULPS * eps * jnp.maximum(1.0, jnp.abs(value))
-    status = status_where(
-        jnp.isfinite(value), RESULTS.successful, RESULTS.divergent
-    )
+    status = status_where(jnp.isfinite(value), RESULTS.successful, RESULTS.divergent)
     return EntropyResult(value, error, status, method)
 
 
@@ -60,7 +58,9 @@ def _multivariate_scipy(dist) -> EntropyResult | None:
     from scipy.stats import _multivariate as frozen
 
     if isinstance(dist, frozen.multivariate_normal_frozen):
-        return closed(mvn_entropy(jnp.asarray(dist.cov)), "closed-form: multivariate_normal")
+        return closed(
+            mvn_entropy(jnp.asarray(dist.cov)), "closed-form: multivariate_normal"
+        )
     if isinstance(dist, frozen.multivariate_t_frozen):
         value = multivariate_t_entropy(jnp.asarray(dist.shape), dist.df)
         return closed(value, "closed-form: multivariate_t")
@@ -107,13 +107,32 @@ def _adapted(found: Adapted, support, modes, scale) -> EntropyResult:
             "entropy(dist, support=(lo, hi)) (ends may be infinite)."
         )
     assert found.logpdf is not None  # kind == "logpdf"
-    result = logdensity_entropy(found.logpdf, support, args=(), modes=modes, scale=scale)
+    result = logdensity_entropy(
+        found.logpdf, support, args=(), modes=modes, scale=scale
+    )
     method = f"{result.method} (log_prob of {source})"
     return EntropyResult(result.value, result.error, result.status, method)
 
 
-def apply_mass_check(check, value, error, status):
-    """The status and error once the mass verification is taken into account."""
+def apply_mass_check(check, value, error, status, result=None):
+    r"""The status and error once the mass verification is taken into account.
+
+    A flagged (non-OK) result's ``error`` is also at least what its mass
+    defect can do to the value: the density is normalised, so ``|mass - 1|`` plus
+    the mass's own error bounds the mass the quadrature missed or misplaced, and
+    that mass moves :math:`\int p\,g` by :func:`widening` of it. This is an
+    independent floor under the engine's truncation/rounding estimate (a Cauchy
+    bump of width 1e-4 at 1e4: the tail model's estimate was 1.5e-6 for an
+    actual error of 1.9e-6; the mass defect of 2e-7 gives 9e-6). Traced results
+    (under ``jit``) get the same floor.
+    """
+    if result is not None:  # the same arithmetic as widening, traceable
+        defect = jnp.clip(jnp.abs(result.mass - 1) + result.mass_error, 0.0, 1.0)
+        log_term = jnp.abs(jnp.log(jnp.where(defect > 0, defect, 1.0)))
+        floor = 2 * defect * (jnp.abs(value) + log_term + 1)
+        floor = jnp.where(jnp.isfinite(floor), floor, 0.0)
+        flagged = status != RESULTS.successful
+        error = jnp.where(flagged, jnp.maximum(error, floor), error)
     if check is None:
         return status, error
     if check.kind == "not_found":
@@ -141,7 +160,7 @@ def logdensity_entropy(logp, support, *, args, modes, scale) -> EntropyResult:
         where="entropy",
     )
     value, error, status = result.value, result.error, result.status
-    status, error = apply_mass_check(check, value, error, status)
+    status, error = apply_mass_check(check, value, error, status, result)
     if check is None and is_traced(result.mass):
         dtype = jnp.result_type(result.mass)
         _, atol = tolerances(dtype)

@@ -57,7 +57,9 @@ def _mode(logp, args, start):
     def step(_, x):
         g, h = grad(x), hess(x)
         # A negative definite step where the Hessian allows, else a gradient step.
-        shifted = h - jnp.eye(d) * jnp.maximum(0.0, jnp.max(jnp.linalg.eigvalsh(h)) + 1e-8)
+        shifted = h - jnp.eye(d) * jnp.maximum(
+            0.0, jnp.max(jnp.linalg.eigvalsh(h)) + 1e-8
+        )
         move = -jnp.linalg.solve(shifted, g)
         candidates = jnp.stack([x, x + move, x + 0.5 * move, x + 0.1 * g])
         values = jax.vmap(lambda z: logp(z, *args))(candidates)
@@ -127,9 +129,11 @@ def _cubature(logp, pairs, args) -> EntropyResult:
         shift, log_det = mode, jnp.sum(jnp.log(jnp.diagonal(chol)))
         interval = jnp.asarray([[-jnp.inf, jnp.inf]] * d, dtype)
     else:
-        chol, shift, log_det = jnp.eye(d, dtype=dtype), jnp.zeros(d, dtype), 0.0
-        interval = [p if callable(p) else jnp.asarray(p, dtype) for p in pairs]
-        if not any(callable(p) for p in pairs):
+        chol, shift = jnp.eye(d, dtype=dtype), jnp.zeros(d, dtype)
+        log_det = jnp.zeros((), dtype)
+        if any(callable(p) for p in pairs):
+            interval = [p if callable(p) else jnp.asarray(p, dtype) for p in pairs]  # type: ignore[assignment]
+        else:
             interval = jnp.asarray(pairs, dtype)
     g = _integrand(logp, args, shift, chol)
     eps = float(np.finfo(dtype).eps)
@@ -181,7 +185,9 @@ def _importance(logp, pairs, args, key, n_samples) -> EntropyResult:
     chi = jax.random.gamma(k2, _DF / 2, (n_samples,), dtype) * 2 / _DF
     x = mode[None, :] + (z / jnp.sqrt(chi)[:, None]) @ chol.T
     # log q of the multivariate t (df, mode, cov).
-    solved = jax.scipy.linalg.solve_triangular(chol, (x - mode[None, :]).T, lower=True).T
+    solved = jax.scipy.linalg.solve_triangular(
+        chol, (x - mode[None, :]).T, lower=True
+    ).T
     quad = jnp.sum(solved**2, axis=1)
     log_q = (
         math.lgamma((_DF + d) / 2)
@@ -241,5 +247,9 @@ def multivariate_entropy(
             f"entropy: a {d}-dimensional log-density (d > 3) is integrated by "
             "importance sampling, which needs `key=jax.random.key(...)`."
         )
-    n_samples = 2**16 if n_samples is None else positive_int("entropy", "n_samples", n_samples, 100)
+    n_samples = (
+        2**16
+        if n_samples is None
+        else positive_int("entropy", "n_samples", n_samples, 100)
+    )
     return _importance(logp, pairs, args, key, n_samples)

@@ -134,7 +134,7 @@ def _sampled_mass(logp, support, args, result: ExpectationResult, dtype):
     rng = np.random.default_rng(0)
     n = _DRAWS
     k = modes.size
-    parts, logq_terms = [], []
+    parts = []
     # The broad law.
     if np.isfinite(lo) and np.isfinite(hi):
         t = rng.logistic(0.0, 3.0, n)
@@ -143,7 +143,9 @@ def _sampled_mass(logp, support, args, result: ExpectationResult, dtype):
         def broad_logq(x):
             u = np.clip((x - lo) / (hi - lo), 1e-300, 1 - 1e-16)
             tt = np.log(u) - np.log1p(-u)
-            log_dens_t = -np.abs(tt) / 3 - 2 * np.log1p(np.exp(-np.abs(tt) / 3)) - np.log(3)
+            log_dens_t = (
+                -np.abs(tt) / 3 - 2 * np.log1p(np.exp(-np.abs(tt) / 3)) - np.log(3)
+            )
             return log_dens_t - np.log(hi - lo) - np.log(u) - np.log1p(-u)
 
     elif np.isfinite(lo) or np.isfinite(hi):
@@ -156,13 +158,17 @@ def _sampled_mass(logp, support, args, result: ExpectationResult, dtype):
             off = np.maximum(sign * (x - end), 1e-300)
             ss = np.log(off) - centre
             return (
-                -np.abs(ss) / 3 - 2 * np.log1p(np.exp(-np.abs(ss) / 3)) - np.log(3)
+                -np.abs(ss) / 3
+                - 2 * np.log1p(np.exp(-np.abs(ss) / 3))
+                - np.log(3)
                 - np.log(off)
             )
 
     else:
         centre = float(np.median(modes)) if k else 0.0
-        spread = float(max(np.ptp(modes) if k else 1.0, widths.max() if k else 1.0, 1.0))
+        spread = float(
+            max(np.ptp(modes) if k else 1.0, widths.max() if k else 1.0, 1.0)
+        )
         x_broad = centre + spread * rng.standard_cauchy(n)
 
         def broad_logq(x):
@@ -290,8 +296,3 @@ def _accusation(where: str, mass: float, searched: str) -> str:
         f"(subtract log({mass!r}) from it) or the right `support`. Searched: "
         f"{searched}."
     )
-
-
-def not_found_status():
-    """The status of a density whose mass the search could not account for."""
-    return RESULTS.mass_not_found

@@ -147,9 +147,15 @@ def adaptive(
         a = be.set_at(a, slots, mid)
         b = be.set_at(be.set_at(b, index, mid), slots, right)
         k = be.set_at(k, slots, kk)
-        val = be.set_at(be.set_at(val, index, halves.value[:batch]), slots, halves.value[batch:])
-        err = be.set_at(be.set_at(err, index, halves.error[:batch]), slots, halves.error[batch:])
-        flo = be.set_at(be.set_at(flo, index, halves.floor[:batch]), slots, halves.floor[batch:])
+        val = be.set_at(
+            be.set_at(val, index, halves.value[:batch]), slots, halves.value[batch:]
+        )
+        err = be.set_at(
+            be.set_at(err, index, halves.error[:batch]), slots, halves.error[batch:]
+        )
+        flo = be.set_at(
+            be.set_at(flo, index, halves.floor[:batch]), slots, halves.floor[batch:]
+        )
         zero = zero & xp.all(halves.zero | ~used)
         n = n + xp.sum(use)
         state = (a, b, k, val, err, flo, n, nan, inf, zero, ~xp.any(use))

@@ -16,10 +16,9 @@ JAX does, and a call under ``jit`` compiles in about the same.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
-
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -62,14 +61,12 @@ class Backend:
         raise NotImplementedError
 
 
-
 def _value_slope_curvature(fn, x, params):
     def slope(z):
         return jax.jvp(lambda y: fn(y, params), (z,), (jnp.ones_like(z),))
 
     (value, g), (_, h) = jax.jvp(slope, (x,), (jnp.ones_like(x),))
     return value, g, h
-
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -129,7 +126,9 @@ class _NumPy(Backend):
                 [chunk, np.full(CHUNK - chunk.shape[0], chunk[-1] if chunk.size else 0)]
             ).astype(self.dtype)
             out = kernel(fn, padded, params)
-            pieces.append(jax.tree.map(lambda o, k=chunk.shape[0]: np.asarray(o)[:k], out))
+            pieces.append(
+                jax.tree.map(lambda o, k=chunk.shape[0]: np.asarray(o)[:k], out)
+            )
         out = jax.tree.map(lambda *p: np.concatenate(p), *pieces)
         return jax.tree.map(lambda o: np.reshape(o, np.shape(x) + o.shape[1:]), out)
 

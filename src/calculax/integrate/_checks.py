@@ -173,8 +173,7 @@ def prepare(where: str, f, args, dtype, name: str = "f"):
         jnp.issubdtype(leaf.dtype, jnp.number) or jnp.issubdtype(leaf.dtype, jnp.bool_)
     ):
         raise TypeError(
-            f"{where}: `{name}(x, *args)` must return numbers; got dtype "
-            f"{leaf.dtype}."
+            f"{where}: `{name}(x, *args)` must return numbers; got dtype {leaf.dtype}."
         )
     unpacked = Unpacked(f)
     converted, consts = jax.closure_convert(unpacked, probe, args)
@@ -195,4 +194,3 @@ def differentiable(ell: Callable, params, dtype) -> bool:
     except Exception:  # pure_callback, integer ops: a derivative-free search
         return False
     return True
-

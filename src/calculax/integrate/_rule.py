@@ -113,8 +113,8 @@ def _displaced(xp, t, t_real, ell, phi):
 def gauss_kronrod(xp, mapped: Callable, lo, hi, piece) -> RuleOut:
     """The rule on intervals ``[lo_i, hi_i]`` (shape ``(n,)``) of pieces ``piece_i``.
 
-    ``mapped(t, k) -> (ell, phi, t_realised)`` on arrays (``t``, ``k`` of one shape ``s``,
-    ``ell`` of shape ``s``, ``phi`` of shape ``s + (m,)``): the integrand is
+    ``mapped(t, k) -> (ell, phi, t_realised)`` on arrays (``t``, ``k`` of one shape
+    ``s``, ``ell`` of shape ``s``, ``phi`` of shape ``s + (m,)``): the integrand is
     ``exp(ell) * phi``; ``ell = -inf`` is a zero. ``xp`` is NumPy or jax.numpy.
     Zero-width intervals contribute nothing and raise no flag.
     """

@@ -53,13 +53,21 @@ def _starts(xp, a, b, centre, scale, hints, per_decade: int, dtype):
     k = np.arange(-_DECADES * per_decade, _DECADES * per_decade + 1) / per_decade
     ladder = xp.asarray(10.0**k, dtype)  # (S,)
     line = xp.concatenate(
-        [centre - scale * ladder[::-1], xp.reshape(centre, (1,)), centre + scale * ladder]
+        [
+            centre - scale * ladder[::-1],
+            xp.reshape(centre, (1,)),
+            centre + scale * ladder,
+        ]
     )
     n = line.shape[0]
     pad = n - ladder.shape[0]
     # Half-lines: from the finite end outward.
-    right = xp.concatenate([a + scale * ladder, xp.full((pad,), 1.0, dtype) * (a + scale)])
-    left = xp.concatenate([b - scale * ladder, xp.full((pad,), 1.0, dtype) * (b - scale)])
+    right = xp.concatenate(
+        [a + scale * ladder, xp.full((pad,), 1.0, dtype) * (a + scale)]
+    )
+    left = xp.concatenate(
+        [b - scale * ladder, xp.full((pad,), 1.0, dtype) * (b - scale)]
+    )
     # Finite: a sigma grid, log-spaced towards both ends.
     t = xp.linspace(-np.log(10.0) * _DECADES, np.log(10.0) * _DECADES, n, dtype=dtype)
     finite_ab = xp.isfinite(a) & xp.isfinite(b)

@@ -28,10 +28,9 @@ raises, with ``throw``), never a silent number.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
-
-import functools
 
 import equinox as eqx
 import jax
@@ -139,9 +138,7 @@ def structure(
         breaks = xp.concatenate([xp.where(near, xp.nan, breaks), forced])
         widths = xp.concatenate([widths, xp.full(forced.shape, scale, dtype)])
         sharp = xp.concatenate([sharp, xp.ones(forced.shape, bool)])
-    cut = pieces(
-        be, a, b, breaks, widths, sharp, found.width_a, found.width_b, dtype
-    )
+    cut = pieces(be, a, b, breaks, widths, sharp, found.width_a, found.width_b, dtype)
     return Structure(found, cut)
 
 
@@ -331,7 +328,9 @@ def host_solve(logform, ell, options: Options, a, b, params, hints, forced, scal
     )
 
 
-def solve(logform, ell, options: Options, throw: bool, a, b, params, hints, forced, scale):
+def solve(
+    logform, ell, options: Options, throw: bool, a, b, params, hints, forced, scale
+):
     """The integral, with derivatives in ``a``, ``b`` and ``params`` (module).
 
     Concrete inputs run :func:`host_solve` directly. Traced ones (``jit``,

@@ -212,9 +212,7 @@ def tails(
     # Algebraic model (meaningful only far out, on the side away from t = 0).
     te, th, tq = t_real[:, 0], t_real[:, -2], t_real[:, -1]
     far = (
-        (xp.abs(t_edge) >= 16)
-        & (xp.sign(t_edge) == outward)
-        & (xp.abs(t_edge) <= span)
+        (xp.abs(t_edge) >= 16) & (xp.sign(t_edge) == outward) & (xp.abs(t_edge) <= span)
     )
     log_t = xp.log(xp.maximum(xp.abs(te), 1.0))
     lte = xp.log(xp.maximum(xp.abs(te), 1e-300))
@@ -259,5 +257,7 @@ def tails(
     error = xp.where(broke[:, None], broke_bound, error)
     sign = xp.where(phi[:, 0] < 0, -1.0, 1.0).astype(dtype)
     # Under the algebraic model, only the components that diverge are infinite.
-    sign = xp.where(algebraic[:, None] & ~divergent_c & ~(slope >= -1 - delta)[:, None], 0.0, sign)
+    sign = xp.where(
+        algebraic[:, None] & ~divergent_c & ~(slope >= -1 - delta)[:, None], 0.0, sign
+    )
     return Tail(value, error, infinite, sign)

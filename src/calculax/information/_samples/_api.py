@@ -32,7 +32,9 @@ METHODS = (*SPACING_METHODS, "knn")
 def _samples(x):
     """``x`` as a real float array; complex, bool, non-numeric refused."""
     if isinstance(x, str | bytes):
-        raise TypeError(f"entropy_from_samples: `x` must be an array of numbers; got {x!r}.")
+        raise TypeError(
+            f"entropy_from_samples: `x` must be an array of numbers; got {x!r}."
+        )
     try:
         x = jnp.asarray(x)
     except (TypeError, ValueError) as error:
@@ -46,7 +48,9 @@ def _samples(x):
             "entropy of a complex variable is that of its real and imaginary parts "
             "as a 2-D sample: pass jnp.stack([x.real, x.imag], axis=1))."
         )
-    if not (jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)):
+    if not (
+        jnp.issubdtype(x.dtype, jnp.floating) or jnp.issubdtype(x.dtype, jnp.integer)
+    ):
         raise TypeError(
             f"entropy_from_samples: `x` must be real numbers; got dtype {x.dtype}."
         )
