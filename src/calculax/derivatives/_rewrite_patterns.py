@@ -95,7 +95,7 @@ def _one_plus(graph: Graph, eqn, sign: int) -> Rewrite | None:
     if sign < 0 and graph.square_root_of(other) is not None:
         return Rewrite(
             "1 - x**2 -> (1 - x)(1 + x)",
-            lambda x: (const(1.0, x) - x) * (const(1.0, x) + x),
+            _one_minus_square,
             (graph.square_root_of(other),),
         )
     if sign < 0:
@@ -105,6 +105,18 @@ def _one_plus(graph: Graph, eqn, sign: int) -> Rewrite | None:
                 "1 - sigmoid(x) -> expit(-x)", lambda x: special.expit(-x), (v,)
             )
     return None
+
+
+def _one_minus_square(x):
+    # (1 - x)(1 + x) for |x| >= 1/2, exact near |x| = 1; 1 - x*x below, whose
+    # derivative -2x is exact near 0 (that of the product, (1 - x) - (1 + x),
+    # cancels to 0 for |x| < eps). The double where keeps each branch's
+    # derivative finite where it is not selected.
+    one = const(1.0, x)
+    small = jnp.abs(x) < const(0.5, x)
+    x_small = jnp.where(small, x, jnp.zeros_like(x))
+    x_large = jnp.where(small, one, x)
+    return jnp.where(small, one - x_small * x_small, (one - x_large) * (one + x_large))
 
 
 _ONE_PLUS = {
