@@ -39,6 +39,7 @@ CHECKS = [
     ("gelu_tanh", "cnp", np.float32, (1, 2)),
     ("squareplus", "cnp", np.float64, (1, 2)),
     ("rel_entr", "cnp", np.float32, (1, 2)),
+    ("kl_div", "stabilize", np.float64, (1,)),
     ("digamma", "cnp", np.float32, (1, 2)),
 ]
 
