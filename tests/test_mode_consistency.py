@@ -30,6 +30,7 @@ CHECKS = [
     ("log(sigmoid)", "stabilize", np.float32, (1, 2)),
     ("log(1-exp(x))", "stabilize", np.float64, (1, 2)),
     ("sqrt(x**2+eps)", "stabilize", np.float32, (1, 2)),
+    ("sqrt(1-x**2)", "stabilize", np.float64, (1, 2)),
     ("||x-c|| (sum)", "stabilize", np.float64, (1,)),
     ("norm.logpdf", "stabilize", np.float32, (1, 2)),
     ("norm logpdf (jax's form)", "rewrite", np.float64, (1, 2)),
@@ -38,6 +39,7 @@ CHECKS = [
     ("gelu_tanh", "cnp", np.float32, (1, 2)),
     ("squareplus", "cnp", np.float64, (1, 2)),
     ("rel_entr", "cnp", np.float32, (1, 2)),
+    ("kl_div", "stabilize", np.float64, (1,)),
     ("digamma", "cnp", np.float32, (1, 2)),
 ]
 

@@ -129,6 +129,18 @@ CALCULAX_RULES: dict[str, str | Callable[[Mapping[str, Any]], str]] = {
     "a closed form that never squares x or y",
     "logistic": "d s(x) = dx*(s(x)*s(-x)), s = logistic: never 1 - s(x)",
     "logaddexp": "d logaddexp(x, y) = dx*s(x - y) + dy*s(y - x), s = logistic",
+    "lgamma": "d lgamma(x) = dx*digamma(x), digamma with its own rule",
+    "digamma": "d digamma(x) = dx*polygamma(1, x), asymptotic series for x >= 1e6",
+    "log1mexp": "d log1mexp(x) = dx*s, s = 1/expm1(x), ds = -s*(1 + s)*dx",
+    "xlogy": "d(x*log(y)) = dx*log(y) + dy*(x/y), strong products",
+    "xlog1py": "d(x*log1p(y)) = dx*log1p(y) + dy*(x/(1 + y)), strong products",
+    "_xlogx": "d(x*log(x)) = dx*(log(x) + 1), each order x**n*(a*log(x) + b) "
+    "with one power",
+    "logit": "d logit(p) = dp/p + dp/(1 - p): never p*(1 - p)",
+    "log_ndtr": "d log(Phi(x)) = dx*(sqrt(2)*rho_1(-x/sqrt(2)) - x) for x < 0, "
+    "dx*phi(x)/Phi(x) for x >= 0",
+    "_erfcx": "d erfcx(x) = -2*E_1(x)*dx, E_n = exp(x**2)*i^n erfc(x) > 0: "
+    "never 2*x*erfcx(x) - 2/sqrt(pi)",
 }
 
 

@@ -56,6 +56,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .. import numpy as cnp
+from .._jaxpr import traced_name
 from ..numpy import linalg, special
 from ._rewrite import Graph, Rewrite, _is_real
 from ._rewrite_common import const, exp_argument, sigmoid_argument
@@ -95,7 +96,7 @@ def _one_plus(graph: Graph, eqn, sign: int) -> Rewrite | None:
     if sign < 0 and graph.square_root_of(other) is not None:
         return Rewrite(
             "1 - x**2 -> (1 - x)(1 + x)",
-            lambda x: (const(1.0, x) - x) * (const(1.0, x) + x),
+            _one_minus_square,
             (graph.square_root_of(other),),
         )
     if sign < 0:
@@ -105,6 +106,18 @@ def _one_plus(graph: Graph, eqn, sign: int) -> Rewrite | None:
                 "1 - sigmoid(x) -> expit(-x)", lambda x: special.expit(-x), (v,)
             )
     return None
+
+
+def _one_minus_square(x):
+    # (1 - x)(1 + x) for |x| >= 1/2, exact near |x| = 1; 1 - x*x below, whose
+    # derivative -2x is exact near 0 (that of the product, (1 - x) - (1 + x),
+    # cancels to 0 for |x| < eps). The double where keeps each branch's
+    # derivative finite where it is not selected.
+    one = const(1.0, x)
+    small = jnp.abs(x) < const(0.5, x)
+    x_small = jnp.where(small, x, jnp.zeros_like(x))
+    x_large = jnp.where(small, one, x)
+    return jnp.where(small, one - x_small * x_small, (one - x_large) * (one + x_large))
 
 
 _ONE_PLUS = {
@@ -134,8 +147,32 @@ def _add(graph: Graph, eqn) -> Rewrite | None:
     return _one_plus(graph, eqn, 1)
 
 
+def _jax_call(graph: Graph, atom, name: str):
+    """The ``custom_jvp`` call of JAX's function ``name`` that produced ``atom``."""
+    call = graph.op(atom, "custom_jvp_call")
+    if call is None or traced_name(call.params["call_jaxpr"]) != (name, True):
+        return None
+    return call
+
+
+def _relative_entropy(graph: Graph, eqn) -> Rewrite | None:
+    """``_xlogx(p) - xlogy(p, q)`` (the body of ``jax.scipy.special.rel_entr`` and
+    ``kl_div``): the derivative ``log p + 1 - log q`` of the difference cancels
+    (~1e3 ulp at ``p, q ~ 1e-300``); ``rel_entr``'s is ``log(p/q) + 1``."""
+    xlogx = _jax_call(graph, eqn.invars[0], "_xlogx")
+    xlogy = _jax_call(graph, eqn.invars[1], "xlogy")
+    if xlogx is None or xlogy is None:
+        return None
+    p, q = xlogy.invars
+    if not graph.same(xlogx.invars[0], p):
+        return None
+    return Rewrite(
+        "_xlogx(p) - xlogy(p, q) -> rel_entr(p, q)", special.rel_entr, (p, q)
+    )
+
+
 def _sub(graph: Graph, eqn) -> Rewrite | None:
-    found = log_softmax_rewrite(graph, eqn)
+    found = log_softmax_rewrite(graph, eqn) or _relative_entropy(graph, eqn)
     if found is not None:
         return found
     v = exp_argument(graph, eqn.invars[0])

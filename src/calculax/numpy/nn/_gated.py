@@ -199,7 +199,7 @@ def mish(x: ArrayLike) -> jax.Array:
         >>> import jax, jax.numpy as jnp
         >>> from calculax.numpy import nn
         >>> jax.grad(jax.grad(nn.mish))(jnp.float32(20.0))  # jax: 0
-        Array(-6.4575044e-16, dtype=float32)
+        Array(-6.4574986e-16, dtype=float32)
     """
     (x,) = prepare("nn.mish", jax.nn.mish, x)
     return x * tanh_core(softplus_core(x))
