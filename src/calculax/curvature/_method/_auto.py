@@ -115,8 +115,13 @@ class Auto(AbstractMethod):
                 )
             return _exchange_estimate(lambda c: samples(functional, c), c, k, vectors)
 
-        # Only the taken branch runs (both, selected, under `vmap`).
-        value, error, dof = jax.lax.cond(low_rank, exchange, hutchinson)
+        # Both branches run and one is selected: the Hutchinson branch is cheap, and
+        # a `lax.cond` around the jackknife's loops made XLA on CPU run them 7x
+        # slower than the same code unconditioned (1.6 s against XTrace's 0.22 s,
+        # 2,121 parameters, 100 products).
+        value, error, dof = jax.tree_util.tree_map(
+            lambda a, b: jnp.where(low_rank, a, b), exchange(), hutchinson()
+        )
         return Raw(value, error, dof, low_rank.astype(jnp.int32))
 
 
