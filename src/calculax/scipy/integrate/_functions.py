@@ -95,7 +95,7 @@ class Traced:
             out = jnp.asarray(self.fn(t, y, *args))
             return jnp.real(out).reshape(()).astype(u.dtype)
         if self.kind == "jac":
-            jac = jnp.asarray(self.fn(t, y, *args)).reshape(spec.n, spec.n)
+            jac = jnp.asarray(_dense(self.fn(t, y, *args))).reshape(spec.n, spec.n)
             return spec.real_jacobian(jac).astype(u.dtype)
         out = _call(self.fn, spec, t, y, args, jnp).reshape(spec.n)
         out = out.astype(y.dtype) if spec.complex else jnp.real(out).astype(u.dtype)
