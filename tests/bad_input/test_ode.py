@@ -384,7 +384,8 @@ CASES: list[Case] = [
     Case("solve_ivp", "fun wrong shape", _solve(fun=lambda t, y: jnp.zeros(3)),
          Raises(ValueError, r"returned shape \(3,\) where y has shape \(1,\)")),
     Case("solve_ivp", "fun float64 for float32 state",
-         _solve(fun=lambda t, y: jnp.zeros(1, jnp.float64), y0=jnp.ones(1, jnp.float32)),
+         _solve(fun=lambda t, y: jnp.zeros(1, jnp.float64),
+                y0=jnp.ones(1, jnp.float32)),
          Raises(TypeError, "returned dtype float64 for a state of dtype float32")),
     # ---- t_span ----
     Case("solve_ivp", "t_span of length 3", _solve(t_span=(0.0, 1.0, 2.0)),
@@ -590,7 +591,8 @@ CASES: list[Case] = [
     Case("second_order", "f not callable", lambda: ode.second_order(None),
          Raises(TypeError, "f must be callable")),
     # ---- calculax.scipy.integrate.solve_ivp: SciPy's errors ----
-    Case("scipy.solve_ivp", "unknown method", _front(np_decay, (0, 1), [1.0], method="X"),
+    Case("scipy.solve_ivp", "unknown method",
+         _front(np_decay, (0, 1), [1.0], method="X"),
          Raises(ValueError, "`method` must be one of")),
     Case("scipy.solve_ivp", "t_span of strings", _front(np_decay, ("a", "b"), [1.0]),
          Raises(ValueError, "could not convert")),
