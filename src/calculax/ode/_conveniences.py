@@ -199,7 +199,7 @@ def find_time(
             if bool(missing):
                 status = RESULTS.event_not_found
         else:
-            status = RESULTS.where(missing, RESULTS.event_not_found, status)
+            status = RESULTS.where(missing, RESULTS.event_not_found, status)  # type: ignore[arg-type]
     else:
         error = xp.where(xp.isnan(times), xp.nan, error)
     result = EventTime(value=times, error=error, status=status, solution=solution)

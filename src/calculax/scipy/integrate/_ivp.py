@@ -373,8 +373,8 @@ def _functions(fun, spec: Spec, t0, y0, args, events, settings):
     if callable(jac) and not host:
         host = traceable(jac, spec, t0, y0, args, "jac") is not None
     if not host:
-        field = Traced(fun, spec, "fun")
-        event_fns = [Traced(e, spec, "event") for e in events]
+        field: Traced | Host = Traced(fun, spec, "fun")
+        event_fns: list[Traced | Host] = [Traced(e, spec, "event") for e in events]
         if callable(jac):
             jac = Traced(jac, spec, "jac")
         elif jac is not None:
@@ -517,9 +517,9 @@ def _code(status) -> int:
     from ..._core.results import RESULTS
 
     value = int(np.asarray(status._value))
-    if value == int(RESULTS.successful._value):
+    if value == int(RESULTS.successful._value):  # type: ignore[attr-defined]
         return 0
-    if value == int(RESULTS.event_occurred._value):
+    if value == int(RESULTS.event_occurred._value):  # type: ignore[attr-defined]
         return 1
     return -1
 
