@@ -241,9 +241,9 @@ def branching_event(t, y):
 
 
 def _front(*args, **kw):
-    from calculax.scipy.integrate import solve_ivp
-
     def run():
+        from calculax.scipy.integrate import solve_ivp  # absent before the front
+
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             return solve_ivp(*args, **kw)
