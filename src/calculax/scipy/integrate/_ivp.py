@@ -134,39 +134,18 @@ def solve_ivp(
         >>> print(f"{sol.t_events[0][0]:.4f}")  # 100 ln 4
         138.6294
     """
+    call = (fun, t_span, y0, method, t_eval, dense_output, events, vectorized, args)
     if inspect.isclass(method):
         import scipy.integrate
 
         if issubclass(method, scipy.integrate.OdeSolver):
-            return scipy.integrate.solve_ivp(
-                fun,
-                t_span,
-                y0,
-                method,
-                t_eval,
-                dense_output,
-                events,
-                vectorized,
-                args,
-                **options,
-            )
+            return scipy.integrate.solve_ivp(*call, **options)
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(f"`method` must be one of {list(METHODS)} or OdeSolver class.")
     if not callable(fun):
         raise TypeError(f"`fun` must be callable; got {type(fun).__name__}.")
     if is_traced((t_span, y0, t_eval)):
-        return _traced(
-            fun,
-            t_span,
-            y0,
-            method,
-            t_eval,
-            dense_output,
-            events,
-            vectorized,
-            args,
-            options,
-        )
+        return _traced(*call, options)
     t0, tf = map(float, t_span)
     args = _args(args)
     t_eval = _t_eval(t_eval, t0, tf)
