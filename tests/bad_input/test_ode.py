@@ -699,13 +699,10 @@ def classify(case: Case) -> str:
 
 def _ok(result) -> bool:
     status = getattr(result, "status", 0)
-    if hasattr(status, "_value"):
-        value = int(np.asarray(status._value))
-        # the status's own enumeration (the old tree has no calculax.RESULTS)
-        enum = getattr(status, "_enumeration", None) or calculax.RESULTS
-        ok = [getattr(enum, n) for n in ("successful", "event_occurred")
-              if hasattr(enum, n)]  # fmt: skip
-        return value in [int(item._value) for item in ok]
+    if type(status).__name__ == "EnumerationItem":  # a calculax.RESULTS item
+        ok = (calculax.RESULTS.successful, calculax.RESULTS.event_occurred)
+        return bool(np.any([status == item for item in ok]))
+    # integer codes (SciPy's, and the old tree's): negative is a failure
     return bool(np.all(np.asarray(status) >= 0))
 
 
