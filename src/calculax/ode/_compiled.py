@@ -10,6 +10,7 @@ is traced data.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import diffrax
 import equinox as eqx
@@ -45,16 +46,16 @@ class Options:
 class Inputs(eqx.Module):
     """Every traced input of a chunk."""
 
-    t_span: jax.Array  # (t_start, t1)
+    t_span: Any  # (t_start, t1)
     y0: object
     args: tuple
     rtol: jax.Array
     atol: jax.Array
     t_eval: jax.Array | None
-    teval_start: jax.Array
+    teval_start: Any
     config: tuple  # direction, remaining terminal count, capacity: (E,) each
-    budget: jax.Array  # attempted steps this chunk may take
-    first_step: jax.Array  # nan: choose
+    budget: Any  # attempted steps this chunk may take
+    first_step: Any  # nan: choose
     max_step: jax.Array
     jac: jax.Array | None  # a constant Jacobian
 
@@ -99,7 +100,7 @@ def solve_chunk(fun, fns, jac, inputs: Inputs, options: Options):
     return reverse_mode_ready(run)(array_args, inputs)
 
 
-def _run(fun, fns, jac, options: Options, inputs: Inputs) -> Chunk:
+def _run(fun, fns, jac, options: Options, inputs: Inputs) -> tuple:
     t0, t1 = inputs.t_span[0], inputs.t_span[1]
     flat0, unravel = ravel_pytree(inputs.y0)
     dtype = flat0.dtype

@@ -96,6 +96,17 @@ class EventTime(AbstractResult):
 
     __str__ = __repr__
 
+    def __float__(self) -> float:
+        """The time as a Python float (``first=True``; the status was checked
+        when ``throw=True``)."""
+        value = np.asarray(self.value)
+        if value.ndim != 0:
+            raise TypeError(
+                "find_time: float() needs one time (first=True); this result holds "
+                f"{value.shape[0]} (first=False): use `.value`."
+            )
+        return float(value)
+
 
 _TIGHTER = 16.0  # the second solve's rtol is rtol / 16
 
@@ -147,7 +158,7 @@ def find_time(
         ...     lambda t, y: 0.01 * y * (1 - y), (0.0, 1000.0), jnp.array([0.5]),
         ...     lambda t, y: y[0] - 0.8,
         ... )
-        >>> round(float(hit.value), 2)  # 100 ln 4
+        >>> round(float(hit), 2)  # 100 ln 4 (float(hit) is float(hit.value))
         138.63
         >>> bool(hit.error < 1e-3)
         True
@@ -188,7 +199,7 @@ def find_time(
             if bool(missing):
                 status = RESULTS.event_not_found
         else:
-            status = RESULTS.where(missing, RESULTS.event_not_found, status)
+            status = RESULTS.where(missing, RESULTS.event_not_found, status)  # type: ignore[arg-type]
     else:
         error = xp.where(xp.isnan(times), xp.nan, error)
     result = EventTime(value=times, error=error, status=status, solution=solution)

@@ -10,6 +10,14 @@ import numpy as np
 __all__ = ["Event"]
 
 
+def _python(value):
+    """NumPy scalars (``np.int64(2)``, ``np.float64(1.0)``, ``np.True_``) as Python
+    numbers: the fields are static, hashed into the compiled program's key."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 class Event(eqx.Module):
     r"""A condition :math:`g(t, y, \ldots) = 0` to locate during ``solve_ivp``.
 
@@ -58,9 +66,9 @@ class Event(eqx.Module):
     """
 
     fn: Callable
-    terminal: bool | int = eqx.field(default=False, static=True)
-    direction: int = eqx.field(default=0, static=True)
-    max_events: int | None = eqx.field(default=100, static=True)
+    terminal: bool | int = eqx.field(default=False, static=True, converter=_python)
+    direction: int = eqx.field(default=0, static=True, converter=_python)
+    max_events: int | None = eqx.field(default=100, static=True, converter=_python)
 
     def __check_init__(self):
         if not callable(self.fn):

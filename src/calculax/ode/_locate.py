@@ -133,7 +133,9 @@ def _polish(method: Method, data: StepData, j, s, newton, bracket):
     init = (jnp.asarray(0), a, b, zeros[0], zeros)
     _, _, hi, y_hi, (y_s, f_s, g, slope) = lax.while_loop(going, body, init)
     s_star, y_star = _newton(root, y_s, f_s, g, slope, newton, a, b)
-    undefined = _no_derivative(g)
+    # applied to values that depend on the inputs: a custom_jvp whose inputs all
+    # have symbolic-zero tangents (a step-like event's value) is skipped by JAX
+    undefined = _no_derivative(hi + jnp.sum(y_hi) + g)
     s_star = jnp.where(step_like, hi + undefined, s_star)
     y_star = jnp.where(step_like, y_hi + undefined, y_star)
     return s_star, y_star

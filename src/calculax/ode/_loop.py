@@ -18,7 +18,7 @@ from where a chunk stopped, outside ``jit``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import diffrax
 import jax
@@ -58,7 +58,7 @@ class Problem(NamedTuple):
     """The flattened problem in forward time ``s`` (``s_start <= s_end``)."""
 
     term: diffrax.ODETerm
-    stepper: object  # _steppers.DiffraxStepper or _radau.Radau
+    stepper: Any  # _steppers.DiffraxStepper or _radau.Radau
     args: object
     s_start: jax.Array
     s_end: jax.Array
@@ -235,6 +235,7 @@ def _store_dense(p: Problem, c: _Carry, accept, y1, info):
     if c.dense_s is None:  # not p.dense
         return c.dense_s, c.dense_y, c.dense_info
     slot = jnp.where(accept, c.n_accepted, p.max_steps)  # out of range: dropped
+    assert c.dense_s is not None and c.dense_y is not None
     dense_s = c.dense_s.at[slot + 1].set(c.s1, mode="drop")
     dense_y = c.dense_y.at[slot + 1].set(y1, mode="drop")
     dense_info = jax.tree.map(

@@ -116,7 +116,7 @@ def make_solver(name: str, rtol, atol):
         finder = diffrax.VeryChord(rtol=rtol, atol=atol, norm=optx.rms_norm)
         # The stiff classes are implicit (a root_finder field), which equinox's
         # dataclass __init__ does not show on their common base AbstractRungeKutta.
-        return cls(root_finder=finder, scan_kind="lax")  # type: ignore[call-arg]
+        return cls(root_finder=finder, scan_kind="lax")
     solver = cls(scan_kind="lax")
     tableau = solver.tableau
     if (

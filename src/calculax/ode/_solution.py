@@ -3,6 +3,8 @@ and the continuous solution ``DenseSolution``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -56,10 +58,10 @@ class _Piece(eqx.Module):
     """The steps of one method: boundaries ``(m + 1,)`` in forward time (unused:
     ``+inf``), states there ``(m + 1, n)`` and each step's interpolation data."""
 
-    boundaries: jax.Array
-    values: jax.Array
+    boundaries: Any  # jax.Array, or a NumPy array when assembled concretely
+    values: Any
     infos: object
-    n_steps: jax.Array
+    n_steps: Any
     interpolation_cls: type = eqx.field(static=True)
 
     def evaluate(self, s):
@@ -95,7 +97,7 @@ class DenseSolution(eqx.Module):
     direction: jax.Array
     s_start: jax.Array
     s_final: jax.Array
-    y0: jax.Array
+    y0: Any  # jax.Array or NumPy
     structure: tuple = eqx.field(static=True)  # (treedef, shapes, dtypes)
 
     def _unravel(self, flat):
@@ -104,7 +106,8 @@ class DenseSolution(eqx.Module):
     def _one(self, t, extrapolate: bool):
         s = self.direction * t
         y = jnp.full_like(self.y0, jnp.nan)
-        first = last = None
+        first: jax.Array | None = None
+        last: jax.Array | None = None
         for piece in self.pieces:
             covered, value = piece.evaluate(s)
             y = jnp.where(covered, value, y)
@@ -112,7 +115,7 @@ class DenseSolution(eqx.Module):
             last = value
         steps = sum(piece.n_steps for piece in self.pieces)
         if extrapolate:
-            if first is not None:
+            if first is not None and last is not None:
                 y = jnp.where(
                     s < self.s_start, first, jnp.where(s > self.s_final, last, y)
                 )
@@ -212,8 +215,8 @@ class Solution(AbstractResult):
 
     value: object
     error: None
-    status: object
-    t: jax.Array
+    status: Any
+    t: Any  # jax.Array or NumPy
     y: object
     t_final: jax.Array
     t_events: tuple

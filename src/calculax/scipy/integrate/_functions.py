@@ -95,14 +95,16 @@ class Traced:
             out = jnp.asarray(self.fn(t, y, *args))
             return jnp.real(out).reshape(()).astype(u.dtype)
         if self.kind == "jac":
-            jac = jnp.asarray(self.fn(t, y, *args)).reshape(spec.n, spec.n)
+            jac = jnp.asarray(_dense(self.fn(t, y, *args))).reshape(spec.n, spec.n)
             return spec.real_jacobian(jac).astype(u.dtype)
         out = _call(self.fn, spec, t, y, args, jnp).reshape(spec.n)
         out = out.astype(y.dtype) if spec.complex else jnp.real(out).astype(u.dtype)
         return spec.to_real(out)
 
 
-def traceable(fn: Callable, spec: Spec, t0, y0, args, kind: str) -> BaseException | None:
+def traceable(
+    fn: Callable, spec: Spec, t0, y0, args, kind: str
+) -> BaseException | None:
     """``None`` when JAX traces ``fn`` at ``(t0, y0)``, else the refusal (a
     construct JAX cannot trace; other errors propagate: they are the user's)."""
     from ..._core.validate import untraceable
@@ -170,8 +172,10 @@ class Slot:
         base = self.evaluate(kind, index, t, u)
         scale = np.finfo(np.float64).eps ** (1 / 3)
         h_t = scale * max(1.0, abs(t))
-        d_t = (self.evaluate(kind, index, t + h_t, u)
-               - self.evaluate(kind, index, t - h_t, u)) / (2 * h_t)  # fmt: skip
+        d_t = (
+            self.evaluate(kind, index, t + h_t, u)
+            - self.evaluate(kind, index, t - h_t, u)
+        ) / (2 * h_t)
         columns = []
         for j in range(u.shape[0]):
             h = scale * max(1.0, abs(u[j]))

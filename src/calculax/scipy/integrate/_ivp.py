@@ -13,10 +13,10 @@ import numpy as np
 from ... import ode
 from ..._core.validate import is_traced
 from ._functions import (
+    _SLOTS,
     Host,
     Spec,
     Traced,
-    _SLOTS,
     column_groups,
     slot,
     traceable,
@@ -126,29 +126,26 @@ def solve_ivp(
         >>> def hit(t, y):
         ...     return y[0] - 0.8
         >>> hit.terminal = True
-        >>> sol = solve_ivp(lambda t, y: 0.01 * y * (1 - y), (0, 3000), [0.5], events=hit)
+        >>> def grow(t, y):
+        ...     return 0.01 * y * (1 - y)
+        >>> sol = solve_ivp(grow, (0, 3000), [0.5], events=hit)
         >>> sol.status, sol.message
         (1, 'A termination event occurred.')
-        >>> print(f"{sol.t_events[0][0]:.4f}")  # 100 ln 4
-        138.6294
+        >>> print(f"{sol.t_events[0][0]:.2f}")  # 100 ln 4 = 138.629..., at rtol 1e-3
+        138.63
     """
+    call = (fun, t_span, y0, method, t_eval, dense_output, events, vectorized, args)
     if inspect.isclass(method):
         import scipy.integrate
 
         if issubclass(method, scipy.integrate.OdeSolver):
-            return scipy.integrate.solve_ivp(
-                fun, t_span, y0, method, t_eval, dense_output, events, vectorized,
-                args, **options,
-            )  # fmt: skip
+            return scipy.integrate.solve_ivp(*call, **options)
     if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(
-            f"`method` must be one of {list(METHODS)} or OdeSolver class."
-        )
+        raise ValueError(f"`method` must be one of {list(METHODS)} or OdeSolver class.")
     if not callable(fun):
         raise TypeError(f"`fun` must be callable; got {type(fun).__name__}.")
     if is_traced((t_span, y0, t_eval)):
-        return _traced(fun, t_span, y0, method, t_eval, dense_output, events,
-                       vectorized, args, options)  # fmt: skip
+        return _traced(*call, options)
     t0, tf = map(float, t_span)
     args = _args(args)
     t_eval = _t_eval(t_eval, t0, tf)
@@ -159,9 +156,18 @@ def solve_ivp(
         return _trivial(spec, y0, t0, tf, t_eval, dense_output, event_list)
     with _float64():
         return _solve(
-            fun, t0, tf, y0, spec, METHODS[method], t_eval, dense_output,
-            (event_list, terminal, direction), args, settings,
-        )  # fmt: skip
+            fun,
+            t0,
+            tf,
+            y0,
+            spec,
+            METHODS[method],
+            t_eval,
+            dense_output,
+            (event_list, terminal, direction),
+            args,
+            settings,
+        )
 
 
 @contextlib.contextmanager
@@ -255,7 +261,9 @@ def _options(method: str, options: dict, spec: Spec, t0: float, tf: float) -> di
     if rtol.ndim > 0 and rtol.shape != (spec.n,):
         raise ValueError("`rtol` has wrong shape.")
     jac = options.get("jac") if "jac" in _ACCEPTED[method] else None
-    sparsity = options.get("jac_sparsity") if "jac_sparsity" in _ACCEPTED[method] else None
+    sparsity = (
+        options.get("jac_sparsity") if "jac_sparsity" in _ACCEPTED[method] else None
+    )
     return dict(
         rtol=np.tile(rtol, 2) if spec.complex and rtol.ndim else rtol,
         atol=np.tile(atol, 2) if spec.complex and atol.ndim else atol,
@@ -274,8 +282,7 @@ def _events(events):
         events = (events,)
     terminal, direction = [], []
     message = (
-        "The `terminal` attribute of each event must be a boolean or positive "
-        "integer."
+        "The `terminal` attribute of each event must be a boolean or positive integer."
     )
     for event in events:
         if not callable(event):
@@ -304,8 +311,18 @@ def _trivial(spec: Spec, y0, t0, tf, t_eval, dense_output, events) -> OdeResult:
     if t_eval is not None:
         ts, y = t_eval, np.repeat(y0[:, None], t_eval.shape[0], axis=1)
     sol = OdeSolution(None, spec, np.array([t0, tf]), y0) if dense_output else None
-    return _result(ts, y, sol, events and ([np.asarray([])] * len(events)),
-                   events and ([np.asarray([])] * len(events)), 0, 0, 0, 0, None)  # fmt: skip
+    return _result(
+        ts,
+        y,
+        sol,
+        events and ([np.asarray([])] * len(events)),
+        events and ([np.asarray([])] * len(events)),
+        0,
+        0,
+        0,
+        0,
+        None,
+    )
 
 
 def _result(t, y, sol, t_events, y_events, nfev, njev, nlu, status, message):
@@ -335,12 +352,14 @@ def _functions(fun, spec: Spec, t0, y0, args, events, settings):
     if callable(jac) and not host:
         host = traceable(jac, spec, t0, y0, args, "jac") is not None
     if not host:
-        field = Traced(fun, spec, "fun")
-        event_fns = [Traced(e, spec, "event") for e in events]
+        field: Traced | Host = Traced(fun, spec, "fun")
+        event_fns: list[Traced | Host] = [Traced(e, spec, "event") for e in events]
         if callable(jac):
             jac = Traced(jac, spec, "jac")
         elif jac is not None:
-            jac = spec.real_jacobian(np.asarray(_dense(jac), dtype=complex if spec.complex else float), np)
+            jac = spec.real_jacobian(
+                np.asarray(_dense(jac), dtype=complex if spec.complex else float), np
+            )
         return field, event_fns, jac, args, None
     key = slot(spec, len(events))
     pattern = settings["sparsity"]
@@ -350,14 +369,22 @@ def _functions(fun, spec: Spec, t0, y0, args, events, settings):
         if spec.complex:
             pattern = np.block([[pattern, pattern], [pattern, pattern]])
         sparsity = (pattern, column_groups(pattern))
-    filled = dict(fun=fun, events=tuple(events), args=args, sparsity=sparsity,
-                  jac=jac if callable(jac) else None, error=None)  # fmt: skip
+    filled = dict(
+        fun=fun,
+        events=tuple(events),
+        args=args,
+        sparsity=sparsity,
+        jac=jac if callable(jac) else None,
+        error=None,
+    )
     field = Host(key, "fun")
     event_fns = [Host(key, "event", k) for k in range(len(events))]
     if jac is None or callable(jac):
         jac = Host(key, "jac")
     else:
-        jac = spec.real_jacobian(np.asarray(_dense(jac), dtype=complex if spec.complex else float), np)
+        jac = spec.real_jacobian(
+            np.asarray(_dense(jac), dtype=complex if spec.complex else float), np
+        )
     return field, event_fns, jac, (), (key, filled)
 
 
@@ -382,11 +409,22 @@ def _solve(fun, t0, tf, y0, spec, method, t_eval, dense_output, events, args, se
         for g, k, d in zip(event_fns, terminal, direction)
     ]
     solution = ode.solve_ivp(
-        field, (t0, tf), u0, method=method, rtol=settings["rtol"],
-        atol=settings["atol"], events=natives, args=native_args, dense_output=True,
-        t_eval=t_eval, max_steps=None, max_step=settings["max_step"],
-        first_step=settings["first_step"], jac=jac, throw=False,
-    )  # fmt: skip
+        field,
+        (t0, tf),
+        u0,
+        method=method,
+        rtol=settings["rtol"],
+        atol=settings["atol"],
+        events=natives,
+        args=native_args,
+        dense_output=True,
+        t_eval=t_eval,
+        max_steps=None,
+        max_step=settings["max_step"],
+        first_step=settings["first_step"],
+        jac=jac,
+        throw=False,
+    )
     if host is not None and _SLOTS[host[0]].error is not None:
         error, _SLOTS[host[0]].error = _SLOTS[host[0]].error, None
         raise error
@@ -411,8 +449,12 @@ def _layout(solution, spec, y0, t0, tf, t_eval, dense_output, events, args):
         y_events[k] = np.concatenate([y0[None, :], y_events[k].reshape(-1, spec.n)])
         stop_at_t0 = stop_at_t0 or terminal[k] == 1
     if stop_at_t0:
-        t_events = [te[:1] if k in fired else np.asarray([]) for k, te in enumerate(t_events)]
-        y_events = [ye[:1] if k in fired else np.asarray([]) for k, ye in enumerate(y_events)]
+        t_events = [
+            te[:1] if k in fired else np.asarray([]) for k, te in enumerate(t_events)
+        ]
+        y_events = [
+            ye[:1] if k in fired else np.asarray([]) for k, ye in enumerate(y_events)
+        ]
         ts, us, status, t_final = np.array([t0, t0]), np.stack([us[0], us[0]]), 1, t0
     elif status == 1:  # a terminal event: the last time is the event's
         keep = d * ts < d * t_final
@@ -424,7 +466,9 @@ def _layout(solution, spec, y0, t0, tf, t_eval, dense_output, events, args):
     if t_eval is None:
         t, y = ts, spec.to_user(us, np).T
     else:
-        keep = (d * t_eval <= d * t_final) & np.all(np.isfinite(np.asarray(solution.y)), axis=1)
+        keep = (d * t_eval <= d * t_final) & np.all(
+            np.isfinite(np.asarray(solution.y)), axis=1
+        )
         if stop_at_t0:
             keep = t_eval == t0
         t = t_eval[keep]
@@ -434,10 +478,17 @@ def _layout(solution, spec, y0, t0, tf, t_eval, dense_output, events, args):
     sol = OdeSolution(dense, spec, ts, y0) if dense_output else None
     stats = solution.stats
     return _result(
-        t, y, sol,
-        t_events if event_list else None, y_events if event_list else None,
-        stats.nfev, stats.njev, stats.nlu, status, solution.message,
-    )  # fmt: skip
+        t,
+        y,
+        sol,
+        t_events if event_list else None,
+        y_events if event_list else None,
+        stats.nfev,
+        stats.njev,
+        stats.nlu,
+        status,
+        solution.message,
+    )
 
 
 def _code(status) -> int:
@@ -445,9 +496,9 @@ def _code(status) -> int:
     from ..._core.results import RESULTS
 
     value = int(np.asarray(status._value))
-    if value == int(RESULTS.successful._value):
+    if value == int(RESULTS.successful._value):  # type: ignore[attr-defined]
         return 0
-    if value == int(RESULTS.event_occurred._value):
+    if value == int(RESULTS.event_occurred._value):  # type: ignore[attr-defined]
         return 1
     return -1
 
@@ -473,12 +524,18 @@ def _fired_at_t0(events, direction, t0, y0, ts, us, spec, args) -> list[int]:
             continue
         g1 = float(np.real(np.asarray(event(float(ts[1]), y1, *args))))
         up, down = g1 >= 0, g1 <= 0
-        if (up and direction[k] > 0) or (down and direction[k] < 0) or direction[k] == 0:
+        if (
+            (up and direction[k] > 0)
+            or (down and direction[k] < 0)
+            or direction[k] == 0
+        ):
             fired.append(k)
     return fired
 
 
-def _traced(fun, t_span, y0, method, t_eval, dense_output, events, vectorized, args, options):
+def _traced(
+    fun, t_span, y0, method, t_eval, dense_output, events, vectorized, args, options
+):
     """Under ``jit``/``vmap``: calculax.ode's padded layout in SciPy's names."""
     import jax.numpy as jnp
 
@@ -490,18 +547,30 @@ def _traced(fun, t_span, y0, method, t_eval, dense_output, events, vectorized, a
     u0 = spec.to_real(jnp.asarray(y0))
     field = Traced(fun, spec, "fun")
     natives = [
-        ode.Event(Traced(g, spec, "event"), terminal=k, direction=d,
-                  max_events=max(_TRACED_EVENTS, k))  # fmt: skip
+        ode.Event(
+            Traced(g, spec, "event"),
+            terminal=k,
+            direction=d,
+            max_events=max(_TRACED_EVENTS, k),
+        )
         for g, k, d in zip(event_list, terminal, direction)
     ]
     mapped = METHODS[method]
     solution = ode.solve_ivp(
-        field, tuple(t_span), u0, method="Dopri5" if mapped == "auto" else mapped,
-        rtol=options.get("rtol", 1e-3), atol=options.get("atol", 1e-6),
-        events=natives, args=args, dense_output=True, t_eval=t_eval,
-        max_step=options.get("max_step", np.inf), first_step=options.get("first_step"),
+        field,
+        tuple(t_span),
+        u0,
+        method="Dopri5" if mapped == "auto" else mapped,
+        rtol=options.get("rtol", 1e-3),
+        atol=options.get("atol", 1e-6),
+        events=natives,
+        args=args,
+        dense_output=True,
+        t_eval=t_eval,
+        max_step=options.get("max_step", np.inf),
+        first_step=options.get("first_step"),
         throw=False,
-    )  # fmt: skip
+    )
     from ..._core.results import RESULTS
 
     ok = solution.status == RESULTS.successful
@@ -513,10 +582,17 @@ def _traced(fun, t_span, y0, method, t_eval, dense_output, events, vectorized, a
         t, y = solution.t, spec.to_user(solution.y).T
     stats = solution.stats
     return OdeResult(
-        t=t, y=y, sol=solution.sol if dense_output else None,
+        t=t,
+        y=y,
+        sol=solution.sol if dense_output else None,
         t_events=list(solution.t_events) if event_list else None,
         y_events=[spec.to_user(v) for v in solution.y_events] if event_list else None,
-        nfev=stats.nfev, njev=stats.njev, nlu=stats.nlu, status=status,
-        message="Computed under jit: see `status` (0 end, 1 terminal event, -1 failed).",
+        nfev=stats.nfev,
+        njev=stats.njev,
+        nlu=stats.nlu,
+        status=status,
+        message=(
+            "Computed under jit: see `status` (0 end, 1 terminal event, -1 failed)."
+        ),
         success=status >= 0,
-    )  # fmt: skip
+    )

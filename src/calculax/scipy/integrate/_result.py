@@ -24,8 +24,8 @@ class OdeResult(dict):
         except KeyError as error:
             raise AttributeError(name) from error
 
-    __setattr__ = dict.__setitem__  # type: ignore[assignment]
-    __delattr__ = dict.__delitem__  # type: ignore[assignment]
+    __setattr__ = dict.__setitem__
+    __delattr__ = dict.__delitem__
 
     def __dir__(self):
         return list(self.keys())
