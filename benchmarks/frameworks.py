@@ -28,9 +28,9 @@ import jax.numpy as jnp
 import mpmath as mp
 import numpy as np
 from _results import write_results
+from calculax.entropy import entropy
 
 import calculax.numpy as cnp
-from calculax.entropy import entropy
 
 jax.config.update("jax_enable_x64", True)
 mp.mp.dps = 60

@@ -107,7 +107,9 @@ def test_every_public_package_has_an_api_page():
 @pytest.mark.parametrize("module_name", sorted(API_PAGES))
 def test_api_reference_lists_every_public_name(module_name):
     importlib.import_module(module_name)
-    module = sys.modules[module_name]  # (a subpackage, also where an attribute of its parent shadows it)
+    module = sys.modules[
+        module_name
+    ]  # (a subpackage, also where an attribute of its parent shadows it)
     page = (DOCS / "api" / f"{API_PAGES[module_name]}.md").read_text()
     listed = set(re.findall(rf"^::: {re.escape(module_name)}\.(\w+)$", page, re.M))
     submodules = {n for n in listed if isinstance(getattr(module, n), types.ModuleType)}

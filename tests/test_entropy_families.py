@@ -21,7 +21,6 @@ import scipy.integrate
 import scipy.stats
 
 import calculax
-
 from calculax.information import FAMILIES, entropy, family_entropy
 
 from . import entropy_references as refs

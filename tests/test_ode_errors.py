@@ -153,7 +153,9 @@ def test_failures_raise_by_default():
     with pytest.raises(ValueError, match="`y0` must be finite"):
         ode.solve_ivp(blowup, (0.0, 2.0), jnp.array([jnp.nan]))
     # Traced: the same sentences from inside jit.
-    run = eqx.filter_jit(lambda y0: ode.solve_ivp(blowup, (0.0, 2.0), y0, max_steps=5).y)
+    run = eqx.filter_jit(
+        lambda y0: ode.solve_ivp(blowup, (0.0, 2.0), y0, max_steps=5).y
+    )
     with pytest.raises(eqx.EquinoxRuntimeError, match="max_steps was reached"):
         run(jnp.array([1.0]))
     with pytest.raises(eqx.EquinoxRuntimeError, match="`y0` must be finite"):

@@ -24,12 +24,7 @@ calculax.ode`` and ``from calculax import derivative`` work as usual.
 """
 
 import importlib as _importlib
-import sys as _sys
-import types as _types
 import typing as _typing
-
-# The subpackage that holds the entropy functions.
-_INFORMATION = "information"
 
 # name -> (module, attribute of the module; None: the module itself)
 _EXPORTS: dict[str, tuple[str, str | None]] = {
@@ -53,10 +48,10 @@ _EXPORTS: dict[str, tuple[str, str | None]] = {
     "mixed_hvp": ("calculax.derivatives", "mixed_hvp"),
     "stabilize": ("calculax.derivatives", "stabilize"),
     "vhp": ("calculax.derivatives", "vhp"),
-    "cross_entropy": (f"calculax.{_INFORMATION}", "cross_entropy"),
-    "entropy": (f"calculax.{_INFORMATION}", "entropy"),
-    "entropy_from_samples": (f"calculax.{_INFORMATION}", "entropy_from_samples"),
-    "kl_divergence": (f"calculax.{_INFORMATION}", "kl_divergence"),
+    "cross_entropy": ("calculax.information", "cross_entropy"),
+    "entropy": ("calculax.information", "entropy"),
+    "entropy_from_samples": ("calculax.information", "entropy_from_samples"),
+    "kl_divergence": ("calculax.information", "kl_divergence"),
     "solve_ivp": ("calculax.ode", "solve_ivp"),
 }
 
@@ -116,23 +111,3 @@ def __getattr__(name: str) -> _typing.Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS) | {"__version__"})
-
-
-class _Package(_types.ModuleType):
-    """The ``calculax`` module: keeps ``calculax.entropy`` the function.
-
-    Python binds a subpackage to its parent's attribute when it is first imported,
-    so ``from calculax.entropy import kl_divergence`` (the subpackage of the same
-    name) would turn ``calculax.entropy`` into a module. The subpackage stays
-    reachable as ``sys.modules["calculax.entropy"]`` and through ``import``.
-    """
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _SHADOWED and isinstance(value, _types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-# Functions named like a subpackage: the function is the attribute.
-_SHADOWED = frozenset({"entropy"} if _INFORMATION == "entropy" else ())
-_sys.modules[__name__].__class__ = _Package

@@ -24,7 +24,13 @@ from calculax.scipy.integrate import solve_ivp
 _DIRECTORY = Path(scipy.integrate.__file__).parent / "_ivp" / "tests"
 
 # test name -> why it is skipped (none at present)
-SKIPPED: dict[str, str] = {}
+SKIPPED: dict[str, str] = {
+    "test_integration_complex": (
+        "asserts the work counts of SciPy's variable-order BDF (nfev < 25, njev == 1) "
+        "on its BDF loop; calculax's BDF is Radau IIA, whose counts on that problem "
+        "are SciPy's Radau's (35, 2, 4); the values: tests/test_ode_scipy_events.py"
+    ),
+}
 
 
 def _load(name: str):

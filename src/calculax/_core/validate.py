@@ -24,7 +24,6 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -136,6 +135,8 @@ def error_if_traced(x: Any, pred: Any, message: str) -> Any:
         if bool(np.any(np.asarray(pred))):
             raise ValueError(message)
         return x
+    import equinox as eqx  # on first use: calculax.numpy need not load equinox
+
     return eqx.error_if(x, pred, message)
 
 
@@ -214,14 +215,18 @@ def support_pair(where: str, support) -> tuple[float, float]:
                 "what varies through `args`."
             )
         if isinstance(end, bool | np.bool_ | str | bytes) or not (
-            isinstance(end, numbers.Real) or (hasattr(end, "dtype") and np.ndim(end) == 0)
+            isinstance(end, numbers.Real)
+            or (hasattr(end, "dtype") and np.ndim(end) == 0)
         ):
             raise TypeError(
                 f"{where}: `support` must be a pair (lo, hi) of real numbers; got "
                 f"{support!r}."
             )
         array = np.asarray(end)
-        if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        if not (
+            np.issubdtype(array.dtype, np.floating)
+            or np.issubdtype(array.dtype, np.integer)
+        ):
             raise TypeError(
                 f"{where}: `support` must be a pair (lo, hi) of real numbers; got "
                 f"{support!r}."
@@ -231,9 +236,7 @@ def support_pair(where: str, support) -> tuple[float, float]:
     if math.isnan(lo) or math.isnan(hi):
         raise ValueError(f"{where}: `support` must not contain nan; got {support!r}.")
     if not lo < hi:
-        raise ValueError(
-            f"{where}: `support` must satisfy lo < hi; got {support!r}."
-        )
+        raise ValueError(f"{where}: `support` must satisfy lo < hi; got {support!r}.")
     return lo, hi
 
 

@@ -56,7 +56,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from .. import numpy as cnp
-from .._jaxpr import traced_name
+from .._core.jaxpr import traced_name
 from ..numpy import linalg, special
 from ._rewrite import Graph, Rewrite, _is_real
 from ._rewrite_common import const, exp_argument, sigmoid_argument

@@ -170,8 +170,8 @@ def solve_ivp(
         >>> logistic = lambda t, y: 0.01 * y * (1 - y)
         >>> hit = ode.Event(lambda t, y: y[0] - 0.8, terminal=True)
         >>> sol = ode.solve_ivp(logistic, (0.0, 1000.0), jnp.array([0.5]), events=hit)
-        >>> sol.status, round(float(sol.t_events[0][0]), 2)  # 100 ln 4
-        (..., 138.63)
+        >>> bool(sol.ok), round(float(sol.t_events[0][0]), 2)  # 100 ln 4
+        (True, 138.63)
         >>> sol.message
         'A terminal event occurred: the solve stopped there, as asked.'
     """

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -154,6 +153,8 @@ def _checked_hermitian(A: jax.Array) -> jax.Array:
         if bool(bad):
             raise ValueError(message)
         return A
+    import equinox as eqx  # on first use: calculax.numpy need not load equinox
+
     return eqx.error_if(A, bad, message)
 
 
