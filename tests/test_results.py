@@ -60,3 +60,15 @@ def test_results_print_their_numbers_and_batched_messages_count():
     assert batch.message.startswith("3 of 5: successful; 2 of 5: Roundoff")
     with pytest.raises(calculax.NumericalError, match="2 of 5: Roundoff"):
         finish(batch, True, "quad")
+
+
+def test_the_guarantees_page_lists_every_status_with_its_message():
+    # docs/guarantees.md is where users look a status up: one row per RESULTS item.
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "guarantees.md").read_text()
+    results = calculax.RESULTS
+    for name in results._name_to_item:
+        message = results[getattr(results, name)] or "(none)"
+        assert f"| `{name}` |" in page, name
+        assert message.replace("|", "/") in page, name
