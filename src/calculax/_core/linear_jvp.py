@@ -70,8 +70,9 @@ def with_selected(inputs, select: Sequence[bool], new: Sequence) -> Any:
     return jax.tree.unflatten(treedef, leaves)
 
 
-def _default_jacobian(arrays_only: Callable) -> Callable:
-    """``J`` by ``jax.jacfwd`` over the selected leaves, flattened into one vector."""
+def _default_jacobian(arrays_only: Callable, with_primal: bool = False) -> Callable:
+    """``J`` by ``jax.jacfwd`` over the selected leaves, flattened into one vector
+    (``with_primal``: ``(J, out)``, the output from the same forward pass)."""
 
     def jacobian(inputs, select):
         leaves = selected(inputs, select)
@@ -86,15 +87,19 @@ def _default_jacobian(arrays_only: Callable) -> Callable:
                 new.append(piece.astype(v.dtype))
                 start += size
             out = arrays_only(*with_selected(inputs, select, new))
-            return eqx.filter(out, is_float)
+            return eqx.filter(out, is_float), out
 
-        return jax.jacfwd(of_x)(x)
+        jac, out = jax.jacfwd(of_x, has_aux=True)(x)
+        return (jac, out) if with_primal else jac
 
     return jacobian
 
 
 def linear_jvp(
-    fn: Callable, jacobian: Callable | None = None, nondiff: tuple[int, ...] = ()
+    fn: Callable,
+    jacobian: Callable | None = None,
+    nondiff: tuple[int, ...] = (),
+    primal_from_jacobian: bool = False,
 ) -> Callable[..., Any]:
     r"""``fn`` with a ``custom_jvp`` whose tangent is ``J @ x_dot``.
 
@@ -114,6 +119,10 @@ def linear_jvp(
         nondiff: positions of inputs that are never differentiated (their
             tangents are treated as zero): e.g. a structure computed from the
             other inputs under ``stop_gradient``.
+        primal_from_jacobian: with the default ``jacobian``, take the output from
+            the forward pass that computes ``J`` (``fn`` runs once per tangent
+            evaluation instead of twice: what an ODE solve wants); the output is
+            then differentiable by an outer derivative in forward mode only.
 
     Returns:
         A function with ``fn``'s values whose tangent in every floating output
@@ -133,7 +142,13 @@ def linear_jvp(
         statics.append(static)
         return dynamic
 
-    jac_fn = _default_jacobian(arrays_only) if jacobian is None else jacobian
+    if primal_from_jacobian and jacobian is not None:
+        raise ValueError("linear_jvp: primal_from_jacobian needs the default jacobian")
+    jac_fn = (
+        _default_jacobian(arrays_only, primal_from_jacobian)
+        if jacobian is None
+        else jacobian
+    )
 
     @jax.custom_jvp
     def wrapped(*inputs):
@@ -156,14 +171,17 @@ def linear_jvp(
         )
         # The primal through the wrapped function: under an outer derivative its
         # inputs are tracers, and only this rule knows how to differentiate fn.
-        out = wrapped(*primals)
         if not any(select):
+            out = arrays_only(*primals) if primal_from_jacobian else wrapped(*primals)
             return out, jax.tree.map(_zero_tangent, out)
+        if primal_from_jacobian:
+            jac, out = jac_fn(primals, select)
+        else:
+            out, jac = wrapped(*primals), jac_fn(primals, select)
         dtype = jnp.result_type(*(v for v, s in zip(leaves, select) if s))
         x_dot = jnp.concatenate(
             [jnp.ravel(d).astype(dtype) for d, s in zip(dots, select) if s]
         )
-        jac = jac_fn(primals, select)
         out_dot = jax.tree.map(
             lambda o, j: _tangent(o, j, x_dot),
             out,

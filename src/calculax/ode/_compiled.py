@@ -18,10 +18,10 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from .._core.linear_jvp import linear_jvp
 from ._assemble import single
 from ._loop import CODES, Problem, integrate
 from ._methods import jacobian_of, make_stepper, stability_limit
-from ._reverse import reverse_mode_ready
 
 __all__ = ["Chunk", "Inputs", "Options", "solve_chunk"]
 
@@ -86,8 +86,16 @@ class Chunk(eqx.Module):
 
 @eqx.filter_jit
 def solve_chunk(fun, fns, jac, inputs: Inputs, options: Options):
-    """One chunk, differentiable in every floating input (``_reverse.py``):
-    ``(Chunk, Solution)``, the Solution as if the solve were this chunk alone."""
+    """One chunk, differentiable in every floating input: ``(Chunk, Solution)``,
+    the Solution as if the solve were this chunk alone.
+
+    The solve is a ``lax.while_loop`` (its step count is data), which JAX can
+    differentiate forward but cannot transpose; so the chunk is a ``custom_jvp``
+    whose tangent is ``J @ x_dot``, ``J`` by ``jax.jacfwd`` of the solve itself (one
+    loop carrying a tangent per differentiated scalar input, which also gives the
+    output): linear in ``x_dot``, hence transposable, so ``jax.grad``/``jacrev``
+    work, with every event's implicit-function-theorem terms of the forward path.
+    Cost: one forward tangent per scalar input differentiated; not an adjoint."""
     # Every traced input is an explicit argument of the custom_jvp (its rule must
     # not close over tracers); Python values in args stay static.
     array_args, static_args = eqx.partition(inputs.args, eqx.is_array)
@@ -97,7 +105,7 @@ def solve_chunk(fun, fns, jac, inputs: Inputs, options: Options):
         return _run(fun, fns, jac, options, eqx.tree_at(lambda i: i.args, inputs, args))
 
     inputs = eqx.tree_at(lambda i: i.args, inputs, ())
-    return reverse_mode_ready(run)(array_args, inputs)
+    return linear_jvp(run, primal_from_jacobian=True)(array_args, inputs)
 
 
 def _run(fun, fns, jac, options: Options, inputs: Inputs) -> tuple:
