@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 import types
 from pathlib import Path
 
@@ -160,3 +161,20 @@ def test_compare_names_a_command_for_every_benchmark(tmp_path, monkeypatch):
         assert f"### `{name}`" in text and command in text
         assert (ROOT / "benchmarks" / f"{name}.py").is_file()
     assert text.count("No results yet") == len(compare.COMMANDS)
+
+
+@pytest.mark.default_precision
+def test_readme_code_blocks_run(tmp_path, monkeypatch, capsys):
+    # The README's Python examples (indented ones in lists included), in order, in
+    # one namespace, as a reader would paste them.
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^( *)```python\n(.*?)^\1```", text, flags=re.S | re.M)
+    assert len(blocks) >= 3
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "README"}
+    for number, (_, block) in enumerate(blocks, start=1):
+        try:
+            code = compile(textwrap.dedent(block), f"README[{number}]", "exec")
+            exec(code, namespace)
+        except Exception as error:  # noqa: BLE001 -- report which block failed
+            pytest.fail(f"block {number} of README.md raised {error!r}")
