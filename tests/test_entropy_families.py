@@ -182,6 +182,20 @@ def test_parameters_outside_domain_raise_under_jit():
         f(jnp.asarray(-1.0))
 
 
+@pytest.mark.parametrize(
+    "dist, received",
+    [
+        (scipy.stats.norm(0, -1.0), "norm(scale=-1.0)"),
+        (scipy.stats.gamma(np.nan), "gamma(a=nan, scale=1.0)"),
+        (scipy.stats.beta(-1, 2), "beta(a=-1.0, b=2.0, scale=1.0)"),
+    ],
+)
+def test_parameters_outside_domain_are_a_value_error_naming_them(dist, received):
+    with pytest.raises(ValueError, match="outside the family's domain") as error:
+        entropy(dist)
+    assert received in str(error.value)
+
+
 def test_closed_form_beyond_the_float_range_is_inf_with_reason():
     # burr12(1e-300, 1e-300) has entropy 1.0e600 (mpmath), beyond float64.
     with mp.workdps(40):

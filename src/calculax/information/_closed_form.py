@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
+from .._core.validate import error_if_traced, is_traced
 from ._families._registry import REGISTRY
 
 __all__ = ["family_entropy", "FAMILIES"]
@@ -43,8 +44,8 @@ def family_entropy(name: str, *shapes, scale=1.0) -> jax.Array:
 
     Raises:
         ValueError: unknown family or wrong number of shape parameters.
-        equinox.EquinoxRuntimeError: parameters outside the family's domain (also
-            under ``jit``).
+        ValueError: parameters outside the family's domain (under ``jit``: an
+            ``equinox.EquinoxRuntimeError`` with the same sentence).
 
     Example:
         >>> from calculax.information import family_entropy
@@ -65,11 +66,19 @@ def family_entropy(name: str, *shapes, scale=1.0) -> jax.Array:
     params = [jnp.broadcast_to(p, shape) for p in params]
     *arrays, scale = params
     valid = jnp.asarray(family.valid(*arrays)) & (scale > 0)
-    scale = eqx.error_if(
+    received = ""
+    if not any(is_traced(p) for p in params):
+        shown = ", ".join(
+            f"{n}={np.asarray(a).tolist()}" for n, a in zip(family.shapes, arrays)
+        )
+        prefix = shown + ", " if shown else ""
+        received = f" Got {name}({prefix}scale={np.asarray(scale).tolist()})."
+    scale = error_if_traced(
         scale,
         ~valid,
         f"family_entropy: parameters of {name}{family.shapes} or scale outside the "
-        "family's domain (see the scipy.stats documentation of this family).",
+        "family's domain (see the scipy.stats documentation of this family; the "
+        f"scale must be > 0).{received}",
     )
     standard = jnp.broadcast_to(jnp.asarray(family.standard(*arrays), dtype), shape)
     return standard + jnp.log(scale)

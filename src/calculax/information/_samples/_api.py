@@ -206,8 +206,9 @@ def entropy_from_samples(
             wrong type (bools for integers included).
         ValueError: unknown method, wrong shape, too few points for the window or
             ``k``, ``confidence`` outside ``(0, 1)``, ``base`` of 1, 0 or below.
-        equinox.EquinoxRuntimeError: ``nan`` or ``inf`` in ``x``; ties that make
-            the estimate ``-inf`` (the message says how to fix it).
+        ValueError: ``nan`` or ``inf`` in ``x``; ties that make the estimate
+            ``-inf`` (the message says how to fix it). Under ``jit``: an
+            ``equinox.EquinoxRuntimeError`` with the same sentence.
 
     Example:
         >>> import jax
@@ -253,7 +254,17 @@ def entropy_from_samples(
             else ("van es" if n <= 10 else "ebrahimi" if n <= 1000 else "vasicek")
         )
     m = _check(x, method, window, k)
-    value = _estimate(x, method, m, k, block)
+    try:
+        value = _estimate(x, method, m, k, block)
+    except eqx.EquinoxRuntimeError as failure:
+        # A concrete call: the compiled check's own sentence, as the ValueError of
+        # bad input (under the user's jit it stays equinox's runtime error).
+        sentence = next(
+            line.strip()
+            for line in str(failure).splitlines()
+            if "entropy_from_samples:" in line
+        )
+        raise ValueError(sentence[sentence.index("entropy_from_samples:") :]) from None
     error = jnp.full_like(value, jnp.nan)
     interval = None
     if key is not None:
