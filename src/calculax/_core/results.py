@@ -82,7 +82,9 @@ class RESULTS(eqx.Enumeration):
     )
     roundoff = (
         "Roundoff limits the accuracy: the tolerance is below what the integrand can "
-        "be summed to in this precision. Loosen rtol/atol or use float64."
+        "be summed to in this precision (cancellation, e.g. an oscillating "
+        "integrand); `error` estimates the actual error. Loosen rtol/atol, or use "
+        "float64 if the computation is in a lower precision."
     )
     bad_integrand = (
         "The subdivision shrank sub-intervals to the floating-point spacing without "
