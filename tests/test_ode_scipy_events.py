@@ -7,6 +7,8 @@ that each compiles once; the NumPy-written ones run as host callbacks, which
 compile once per state size and event count.
 """
 
+import re
+
 import jax
 import jax.numpy as jnp
 import mpmath
@@ -389,3 +391,23 @@ def test_under_jit_the_front_returns_padded_arrays_and_status(zero_crossing):
     assert int(status) == 1
     np.testing.assert_allclose(times[0], np.pi / 2, rtol=1e-9)
     assert np.isnan(times[1])  # padded
+
+
+@pytest.mark.parametrize(
+    "fun, events, fragment",
+    [
+        (
+            lambda t, y: np.array([1.0]),
+            None,
+            "`fun` must return an array of shape (2,)",
+        ),
+        (lambda t, y: [y[0], y[1], 1.0], None, "got shape (3,)"),
+        (lambda t, y: -y, lambda t, y: y, "an event function must return a scalar"),
+    ],
+    ids=["numpy-too-short", "list-too-long", "event-vector"],
+)
+def test_wrongly_shaped_outputs_are_a_value_error_naming_the_function(
+    fun, events, fragment
+):
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        solve_ivp(fun, (0.0, 1.0), [1.0, 2.0], events=events)

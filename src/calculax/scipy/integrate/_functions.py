@@ -77,6 +77,21 @@ def _call(fn, spec: Spec, t, y, args, xp):
     return xp.asarray(fn(t, y, *args))
 
 
+def _shaped(out, shape: tuple, kind: str):
+    """``out`` reshaped to ``shape``, or a ``ValueError`` naming the function."""
+    if int(np.size(out)) != int(np.prod(shape, dtype=int)):
+        expected = {
+            "fun": f"an array of shape {shape}, one derivative per component of `y0`",
+            "event": "a scalar (one value per event function)",
+            "jac": f"a matrix of shape {shape}",
+        }[kind]
+        name = {"fun": "`fun`", "event": "an event function", "jac": "`jac`"}[kind]
+        raise ValueError(
+            f"solve_ivp: {name} must return {expected}; got shape {np.shape(out)}."
+        )
+    return out.reshape(shape)
+
+
 class Traced:
     """A user function traced with JAX, in SciPy's calling convention, on the
     real state. ``kind``: ``"fun"`` (returns ``(size,)``), ``"event"`` (a real
@@ -93,11 +108,13 @@ class Traced:
         y = spec.to_user(u)
         if self.kind == "event":
             out = jnp.asarray(self.fn(t, y, *args))
-            return jnp.real(out).reshape(()).astype(u.dtype)
+            return jnp.real(_shaped(out, (), "event")).astype(u.dtype)
         if self.kind == "jac":
-            jac = jnp.asarray(_dense(self.fn(t, y, *args))).reshape(spec.n, spec.n)
+            jac = _shaped(
+                jnp.asarray(_dense(self.fn(t, y, *args))), (spec.n,) * 2, "jac"
+            )
             return spec.real_jacobian(jac).astype(u.dtype)
-        out = _call(self.fn, spec, t, y, args, jnp).reshape(spec.n)
+        out = _shaped(_call(self.fn, spec, t, y, args, jnp), (spec.n,), "fun")
         out = out.astype(y.dtype) if spec.complex else jnp.real(out).astype(u.dtype)
         return spec.to_real(out)
 
@@ -142,11 +159,12 @@ class Slot:
         y = spec.to_user(np.asarray(u, np.float64), np)
         try:
             if kind == "fun":
-                out = _call(self.fun, spec, float(t), y, self.args, np).reshape(spec.n)
+                out = _call(self.fun, spec, float(t), y, self.args, np)
+                out = _shaped(out, (spec.n,), "fun")
                 return np.asarray(spec.to_real(out.astype(y.dtype), np), np.float64)
             if kind == "event":
                 out = np.asarray(self.events[index](float(t), y, *self.args))
-                return np.asarray(np.real(out).reshape(()), np.float64)
+                return np.asarray(np.real(_shaped(out, (), "event")), np.float64)
             return np.asarray(self.jacobian(float(t), u), np.float64)
         except Exception as error:  # kept, re-raised after the solve
             if self.error is None:
@@ -158,7 +176,9 @@ class Slot:
         spec = self.spec
         if self.jac is not None:
             y = spec.to_user(np.asarray(u, np.float64), np)
-            jac = np.asarray(_dense(self.jac(t, y, *self.args))).reshape(spec.n, spec.n)
+            jac = _shaped(
+                np.asarray(_dense(self.jac(t, y, *self.args))), (spec.n,) * 2, "jac"
+            )
             return spec.real_jacobian(jac, np)
 
         def field(t, u):
