@@ -23,10 +23,20 @@ hold the longest single job of the suite (the tour, in a fresh process), which
 overlaps best with the rest when it starts early, and compile nothing in this
 process.
 
+Every compiled XLA program holds a few memory mappings (about 3 on CPU), and one
+process may hold at most ``vm.max_map_count`` (65,530 by default) of them: past it,
+the next compile cannot map its code and LLVM aborts the worker ("Fatal Python error:
+Aborted" in ``backend_compile_and_load``). One worker of the full suite reaches about
+50,000 (measured); so before an item starts, the caches are cleared once the process
+holds more than half of its limit, and the programs they kept are compiled again on
+demand.
+
 Hypothesis runs derandomized by default (profile ``ci``: the same examples on every
 run, so CI cannot fail by chance); ``python -m pytest --hypothesis-profile=explore``
 draws fresh examples (that is how the sinc window at ``x = 0.25`` was found).
 """
+
+import gc
 
 import jax
 import pytest
@@ -59,10 +69,30 @@ def pytest_collection_modifyitems(config, items):
     )
 
 
+def _map_limit() -> int:
+    try:
+        with open("/proc/sys/vm/max_map_count") as limit:
+            return int(limit.read())
+    except (OSError, ValueError):
+        return 0  # not Linux: no such limit to watch
+
+
+MAP_LIMIT = _map_limit()
+
+
+def _maps_held() -> int:
+    with open("/proc/self/maps", "rb") as maps:
+        return maps.read().count(b"\n")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Set the item's precision before any of its fixtures runs (see module doc)."""
+    """Set the item's precision before any of its fixtures runs, and release the
+    compiled programs when they near the process's mapping limit (see module doc)."""
     x64 = not in_default_precision(item)
     if jax.config.read("jax_enable_x64") != x64:
         jax.config.update("jax_enable_x64", x64)
         jax.clear_caches()  # drop the other mode's converted constants
+    elif MAP_LIMIT and _maps_held() > MAP_LIMIT // 2:
+        jax.clear_caches()
+        gc.collect()

@@ -79,6 +79,19 @@ def test_half_sampling_standard_error_matches_replicate_spread():
     assert 0.5 * spread <= float(result.error) <= 2.0 * spread
     lo, hi = result.interval
     assert lo < float(result.value) < hi
+    # without a key: the same estimate of the spread, from a fixed key
+    plain = entropy_from_samples(x, "vasicek", full_output=True)
+    again = entropy_from_samples(x, "vasicek", full_output=True)
+    assert 0.5 * spread <= float(plain.error) == float(again.error) <= 2.0 * spread
+    assert plain.interval is not None
+
+
+def test_too_few_points_for_halves_give_an_unknown_not_a_zero_spread():
+    x = np.array([0.1, 0.7, 1.9, 2.2, 3.5])  # halves of 2 points: no estimate
+    result = entropy_from_samples(x, "vasicek", full_output=True)
+    assert np.isfinite(float(result.value)) and float(result.error) == np.inf
+    result = entropy_from_samples(x[:, None], "knn", k=3, full_output=True)
+    assert float(result.error) == np.inf
 
 
 def test_ties_nan_and_too_few_points_are_specific_errors():

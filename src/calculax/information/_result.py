@@ -27,7 +27,7 @@ class EntropyResult(AbstractResult):
         value: the entropy in the requested base (nats by default); shape of the
             broadcast parameters.
         error: estimate of ``|value - truth|``: the quadrature's error bound, a
-            standard error for a sample estimate (``nan`` without a ``key``), or
+            standard error for a sample estimate (half-sampling), or
             the verified accuracy of a closed form (4096 ulp relative).
         status: a :data:`calculax.RESULTS` item; ``successful`` when the value
             met its tolerance. ``message`` says what went wrong otherwise.

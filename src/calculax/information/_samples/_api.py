@@ -134,9 +134,12 @@ def _estimate(x, method: str, m: int | None, k: int, block: int):
 
 
 def _half_sampling(x, method, k, block, key, n_resamples):
-    """Delete-d jackknife, d = n/2: spread of estimates on random halves."""
+    """Delete-d jackknife, d = n/2: spread of estimates on random halves; ``inf``
+    where a half is too small for the estimator (the spread is then unknown)."""
     n = x.shape[0]
     half = n // 2
+    if half < (k + 1 if method == "knn" else 3):
+        return jnp.asarray(jnp.inf, x.dtype)
     m = None if method == "knn" else default_window(half)
     if m is not None and not 1 <= m < half / 2:
         m = max(1, (half - 1) // 2)
@@ -174,11 +177,13 @@ def entropy_from_samples(
     ``n <= 1000``, ``"vasicek"`` above (SciPy's choice) in one dimension,
     ``"knn"`` for ``d > 1``.
 
-    With a ``key``, the standard error is estimated by half-sampling (delete-d
-    jackknife with :math:`d = n/2`, Shao & Wu 1989: the spread of the estimates on
-    ``n_resamples`` random halves, whose variance factor :math:`(n-d)/d` is 1) and
-    the interval is :math:`\hat H \pm z_{(1+c)/2}\,\mathrm{se}`. Resampling with
-    replacement is not used because its repeated points are ties, which make every
+    With ``full_output=True`` the standard error is estimated by half-sampling
+    (delete-d jackknife with :math:`d = n/2`, Shao & Wu 1989: the spread of the
+    estimates on ``n_resamples`` random halves, whose variance factor
+    :math:`(n-d)/d` is 1; ``inf`` for fewer than 6 points, or ``2(k+1)`` for
+    ``"knn"``: no spread can be estimated) and the interval is
+    :math:`\hat H \pm z_{(1+c)/2}\,\mathrm{se}`. Resampling with replacement is
+    not used because its repeated points are ties, which make every
     spacing and k-NN estimator ``-inf``.
 
     Args:
@@ -186,15 +191,16 @@ def entropy_from_samples(
         method: see above.
         window: spacing window ``m`` (spacing methods).
         k: neighbour order (``"knn"``).
-        key: PRNG key for the half-sampling standard error and interval.
+        key: PRNG key for the half-sampling standard error and interval
+            (``None``: ``jax.random.key(0)``, so that the same samples give the
+            same error; it is computed only with ``full_output=True`` or a ``key``).
         n_resamples: number of random halves.
         confidence: interval level.
         base: logarithm base (``None``: nats).
         block: query block size of the exact k-NN search (memory
             ``block * n * d`` numbers).
         full_output: return an :class:`EntropyResult` with ``error`` (standard
-            error, ``nan`` without ``key``: no estimate was made) and
-            ``interval``.
+            error) and ``interval``.
         throw: raise on a non-OK status (the estimators have none today; kept
             for the one result model).
 
@@ -267,7 +273,8 @@ def entropy_from_samples(
         raise ValueError(sentence[sentence.index("entropy_from_samples:") :]) from None
     error = jnp.full_like(value, jnp.nan)
     interval = None
-    if key is not None:
+    if key is not None or full_output:
+        key = jax.random.key(0) if key is None else key
         error = _half_sampling(x, method, k, block, key, n_resamples)
         z = float(ndtri(0.5 + confidence / 2))
         interval = jnp.stack([value - z * error, value + z * error])
