@@ -224,3 +224,25 @@ def test_expectation_moments_of_a_normal_and_an_unnormalised_density():
     assert abs(float(r.mass) - root) <= VALUE_TOL * root
     assert abs(float(r.value[0])) <= float(r.error[0]) + 4 * EPS64
     assert abs(float(r.value[1]) - root) <= VALUE_TOL * root
+
+
+def _power_tail(x, p):
+    return jnp.abs(x) ** -p
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_tail_nearly_as_slow_as_1_over_x_has_a_covering_error(dtype):
+    # The rule of x**-p evaluates x**(-p - 1): its rounded exponent puts
+    # eps * p * log(x) into the decay rate p - 1 at x = 1e150 (1e15 in float32);
+    # divided by p - 1 = 0.003 that was 100x the reported error, with an OK status.
+    import mpmath
+
+    for p in (1.003, 1.005, 1.01, 1.03):
+        p = dtype(p)
+        truth = 1 / (mpmath.mpf(float(p)) - 1)  # over [1, inf) and (-inf, -1]
+        for a, b in ((1.0, np.inf), (-np.inf, -1.0)):
+            r = quad(_power_tail, dtype(a), dtype(b), args=(p,), throw=False)
+            actual = abs(mpmath.mpf(float(r.value)) - truth)
+            # right (OK, error within tolerance) or flagged: the error covers
+            assert actual <= float(r.error), (float(p), a, float(r.error), actual)
+            assert r.ok or r.status == RESULTS.truncation
