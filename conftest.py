@@ -78,6 +78,7 @@ def _map_limit() -> int:
 
 
 MAP_LIMIT = _map_limit()
+_held_after_clear = 0  # what the last clear left (kept programs): never thrash
 
 
 def _maps_held() -> int:
@@ -89,10 +90,12 @@ def _maps_held() -> int:
 def pytest_runtest_setup(item):
     """Set the item's precision before any of its fixtures runs, and release the
     compiled programs when they near the process's mapping limit (see module doc)."""
+    global _held_after_clear
     x64 = not in_default_precision(item)
     if jax.config.read("jax_enable_x64") != x64:
         jax.config.update("jax_enable_x64", x64)
         jax.clear_caches()  # drop the other mode's converted constants
-    elif MAP_LIMIT and _maps_held() > MAP_LIMIT // 2:
+    elif MAP_LIMIT and _maps_held() > max(MAP_LIMIT // 2, _held_after_clear + 4096):
         jax.clear_caches()
         gc.collect()
+        _held_after_clear = _maps_held()

@@ -107,6 +107,19 @@ CASES = [
         (1e-20, 1e-30),
         order=1,
     ),
+    Case(  # x**2 is subnormal (flushed to 0 on CPU) where the quotient is not
+        "x**m / y -> sign(y) (x / |y|**(1/m))**m",
+        lambda y, x: x**2 / y,
+        lambda y, x: x**2 / y,
+        (3e-20, 1e-20),
+    ),
+    Case(
+        "x**m / y -> sign(y) (x / |y|**(1/m))**m",
+        lambda y, x: x**2 / y,
+        lambda y, x: x**2 / y,
+        (3e-20, 1e-20),
+        order=2,
+    ),
     Case("x**n * log(x) -> power_log(x)", lambda x: x * jnp.log(x), _x_log_x, (0.0,)),
     Case(
         "log(1 + exp(x)) -> softplus(x)",

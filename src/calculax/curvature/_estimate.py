@@ -15,14 +15,15 @@ __all__ = ["Estimate", "t_quantile"]
 def t_quantile(level: float, dof) -> np.ndarray:
     r"""The two-sided Student-t factor :math:`t_{(1+\text{level})/2,\,\nu}`.
 
-    ``dof = 0`` (an exact value) gives 0. SciPy's ``stdtrit`` is imported here, on
-    the first call, so that ``import calculax`` does not pay for SciPy.
+    ``dof = 0`` (an exact value, whose error bounds its rounding) gives 1.
+    SciPy's ``stdtrit`` is imported here, on the first call, so that
+    ``import calculax`` does not pay for SciPy.
     """
     from scipy.special import stdtrit
 
     dof = np.asarray(dof, dtype=np.float64)
     q = stdtrit(np.maximum(dof, 1.0), (1.0 + level) / 2.0)
-    return np.where(dof > 0, q, 0.0)
+    return np.where(dof > 0, q, 1.0)
 
 
 class Estimate(AbstractResult):
@@ -31,8 +32,9 @@ class Estimate(AbstractResult):
     ``value`` and ``error`` are pytrees of the same structure (a scalar for a trace
     or norm, the parameters' structure for a diagonal). ``error`` is a standard
     error: :math:`(\text{value} - \text{truth})/\text{error}` is approximately
-    Student-t with ``dof`` degrees of freedom (``dof = 0``: computed exactly,
-    ``error = 0``). How each method's error is made, and how well its intervals
+    Student-t with ``dof`` degrees of freedom (``dof = 0``: computed exactly, and
+    ``error`` bounds the rounding of the sum; the interval is ``value +- error``).
+    How each method's error is made, and how well its intervals
     cover, is stated on the method (``calculax.curvature.methods``).
 
     Attributes:

@@ -25,6 +25,7 @@ pattern                           rewritten to
 ``x**n * log(x)``                 :math:`x^n \\log x` as one function
 ``log(x) / x**n``                 the same, :math:`n < 0`
 ``a / (c * y**n * ...)``          ``a / c / y / y ...`` (repeated division)
+``u**m / y``                      ``(u / y) * u**(m - 1)``
 ``a / (1 + exp(-x))``             ``a * expit(x)`` (``expit(x)`` for ``a = 1``;
                                   also ``exp(x) / (1 + exp(x))``)
 ``(exp(x) - 1) / x``              ``exprel(x)`` (also ``expm1(x) / x``)
