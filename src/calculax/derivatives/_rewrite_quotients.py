@@ -145,34 +145,32 @@ def _quotient_of_monomial(graph: Graph, eqn) -> Rewrite | None:
         return fractional_power_rewrite(graph, eqn)
     power = graph.power_of(numerator)
     first, n_first = next(iter(bases.items()))
-    paired = power is not None and power[1] >= 2 and n_first >= 1
-    paired = paired and _is_real(power[0])
-    if sum(abs(n) for n in bases.values()) < 2 and not paired:
-        return None  # a / (c y): the division rule is already stable
-    if len(bases) == 1 and c == 1 and n_first == 1:
-        name = "x**m / y -> sign(y) (x / |y|**(1/m))**m"
-    elif len(bases) == 1 and c == 1:
-        name = f"x / y**{next(iter(bases.values()))} -> repeated division"
-    else:
-        name = "x / (c y**n ...) -> repeated division"
-    # u**m / y: sign(y) (u / |y|**(1/m))**m, whose factor and its derivatives in
-    # y stay in range where u**m does not (u = 1e-20, y = 3e-20 in float32: u**2
-    # is subnormal, flushed to 0 on CPU; (u / y) u has a second derivative in y
-    # through 2 u / y**3 = 7e38, past float32's range, where the truth is 7e18).
-    if paired and sum(abs(n) for n in bases.values()) == 1 and c == 1:
-        m = power[1]
-
+    u, m = power if power is not None and _is_real(power[0]) else (None, 0)
+    total = sum(abs(n) for n in bases.values())
+    if total == 1 and c == 1 and n_first == 1 and m >= 2:
+        # u**m / y: sign(y) (u / |y|**(1/m))**m, whose factor and its derivatives
+        # in y stay in range where u**m does not (u = 1e-20, y = 3e-20 in float32:
+        # u**2 is subnormal, flushed to 0 on CPU; (u / y) u has a second
+        # derivative in y through 2 u / y**3 = 7e38, past float32's range, where
+        # the truth is 7e18).
         def balanced(u, y, m=m):
             root = cnp.sqrt(cnp.abs(y)) if m == 2 else cnp.power(cnp.abs(y), 1.0 / m)
             value = cnp.sign(y) * cnp.power(cnp.divide(u, root), m)
             # at y = 0, u**m / 0 as written (inf, or nan for u = 0), not 0 * inf
             return jnp.where(y == 0, cnp.divide(cnp.power(u, m), y), value)
 
-        return Rewrite(name, balanced, (power[0], first))
-    if paired and n_first >= 2:
-        k = min(power[1], n_first)
-        function = _repeated_division(c, (power[1], k), bases)
-        return Rewrite(name, function, (power[0], *bases))
+        name = "x**m / y -> sign(y) (x / |y|**(1/m))**m"
+        return Rewrite(name, balanced, (u, first))
+    if total < 2:
+        return None  # a / (c y): the division rule is already stable
+    if len(bases) == 1 and c == 1:
+        name = f"x / y**{next(iter(bases.values()))} -> repeated division"
+    else:
+        name = "x / (c y**n ...) -> repeated division"
+    if m >= 2 and n_first >= 2:
+        k = min(m, n_first)
+        function = _repeated_division(c, (m, k), bases)
+        return Rewrite(name, function, (u, *bases))
     return Rewrite(name, _repeated_division(c, None, bases), (numerator, *bases))
 
 
