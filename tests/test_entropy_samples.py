@@ -84,6 +84,8 @@ def test_half_sampling_standard_error_matches_replicate_spread():
     again = entropy_from_samples(x, "vasicek", full_output=True)
     assert 0.5 * spread <= float(plain.error) == float(again.error) <= 2.0 * spread
     assert plain.interval is not None
+    traced = jax.jit(lambda v: entropy_from_samples(v, "vasicek", full_output=True))(x)
+    assert float(traced.error) == float(plain.error) and traced.interval is not None
 
 
 def test_too_few_points_for_halves_give_an_unknown_not_a_zero_spread():

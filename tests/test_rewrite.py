@@ -120,6 +120,13 @@ CASES = [
         (3e-20, 1e-20),
         order=2,
     ),
+    Case(
+        "x**m / y -> sign(y) (x / |y|**(1/m))**m",
+        lambda y, x: x**3 / (-2 * y),
+        lambda y, x: x**3 / (-2 * y),
+        (3e-20, 1e-14),
+        order=1,
+    ),
     Case("x**n * log(x) -> power_log(x)", lambda x: x * jnp.log(x), _x_log_x, (0.0,)),
     Case(
         "log(1 + exp(x)) -> softplus(x)",

@@ -147,7 +147,7 @@ def _quotient_of_monomial(graph: Graph, eqn) -> Rewrite | None:
     first, n_first = next(iter(bases.items()))
     u, m = power if power is not None and _is_real(power[0]) else (None, 0)
     total = sum(abs(n) for n in bases.values())
-    if total == 1 and c == 1 and n_first == 1 and m >= 2:
+    if total == 1 and n_first == 1 and m >= 2:
         # u**m / y: sign(y) (u / |y|**(1/m))**m, whose factor and its derivatives
         # in y stay in range where u**m does not (u = 1e-20, y = 3e-20 in float32:
         # u**2 is subnormal, flushed to 0 on CPU; (u / y) u has a second
@@ -160,7 +160,7 @@ def _quotient_of_monomial(graph: Graph, eqn) -> Rewrite | None:
             return jnp.where(y == 0, cnp.divide(cnp.power(u, m), y), value)
 
         name = "x**m / y -> sign(y) (x / |y|**(1/m))**m"
-        return Rewrite(name, balanced, (u, first))
+        return Rewrite(name, balanced, (u, denominator))  # y: c * base as written
     if total < 2:
         return None  # a / (c y): the division rule is already stable
     if len(bases) == 1 and c == 1:

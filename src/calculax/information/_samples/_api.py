@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import ndtri
 
 from ..._core.results import RESULTS, finish
 from ..._core.validate import boolean, in_open_interval, positive_int
@@ -276,7 +277,8 @@ def entropy_from_samples(
     if key is not None or full_output:
         key = jax.random.key(0) if key is None else key
         error = _half_sampling(x, method, k, block, key, n_resamples)
-        z = float(ndtri(0.5 + confidence / 2))
+        # the normal quantile of a Python float, on the host (also under jit)
+        z = NormalDist().inv_cdf(0.5 + confidence / 2)
         interval = jnp.stack([value - z * error, value + z * error])
     result = EntropyResult(
         value, error, RESULTS.successful, f"samples: {method}", interval
