@@ -28,8 +28,9 @@ process may hold at most ``vm.max_map_count`` (65,530 by default) of them: past 
 the next compile cannot map its code and LLVM aborts the worker ("Fatal Python error:
 Aborted" in ``backend_compile_and_load``). One worker of the full suite reaches about
 50,000 (measured); so before an item starts, the caches are cleared once the process
-holds more than half of its limit, and the programs they kept are compiled again on
-demand.
+holds more than half of its limit (then at most once per 4,096 new mappings, so that
+programs something else keeps alive cannot make it clear before every item), and the
+programs they kept are compiled again on demand.
 
 Hypothesis runs derandomized by default (profile ``ci``: the same examples on every
 run, so CI cannot fail by chance); ``python -m pytest --hypothesis-profile=explore``

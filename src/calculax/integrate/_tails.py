@@ -136,7 +136,7 @@ def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
     # 0.005 in float32, fits 1.3e-6 apart). Where the derivative is exact the
     # longest fit's gap is its own error (model error at 3h inside the edge:
     # 2e-12 for a power-law density's end, with the next fit's gap 3e-16).
-    gaps, roundings = [], []
+    gaps = []
     for j in range(n_base):
         cols = [0, 1 + 3 * j, 2 + 3 * j, 3 + 3 * j]
         value, mu, rate, good, exact, fitted = _model(
@@ -148,12 +148,11 @@ def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
         rounding = 4 * eps * (xp.abs(t_edge) + xp.abs(m[:, 0]) + 1.0) / h
         usable = exact & good & inside & (mu <= 1e-3)
         gaps.append(xp.where(usable, rate - fitted, xp.nan))
-        roundings.append(rounding)
         models.append((value, mu, rate, good & inside, exact, rounding))
     last = xp.full_like(t_edge, xp.nan)  # gap of the longest usable baseline
     before = xp.full_like(t_edge, xp.nan)  # and of the one before it
     least = xp.full_like(t_edge, xp.inf)
-    for g, r in zip(gaps, roundings):
+    for g, (*_, r) in zip(gaps, models):
         have = ~xp.isnan(g)
         before = xp.where(have, last, before)
         last = xp.where(have, g, last)
@@ -181,9 +180,11 @@ def _exponential(xp, m, phi, s, span, t_edge, eps, edge_slope, slope_size):
         for i in (j - 1, j + 1):
             if not 0 <= i < n_base:
                 continue
-            other, other_spread, other_good = fits[i]
+            other, _, other_good = fits[i]
             both = good & other_good
-            # A difference the other estimate's own noise explains is no error.
+            # The whole disagreement counts: a noisy neighbour cannot vouch for
+            # an estimate (a float32 tail 97% off had a neighbour whose noise
+            # "explained" the difference).
             gap = xp.abs(value - other)
             error = gap + spread
             better = both & (xp.max(error, axis=1) < xp.max(best_error, axis=1))

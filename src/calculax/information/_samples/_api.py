@@ -58,6 +58,11 @@ def _samples(x):
     return x.astype(jnp.result_type(float, x))
 
 
+def _fewest(method: str, k: int) -> int:
+    """The fewest points an estimate needs: ``k + 1`` for k-NN, 3 for a spacing."""
+    return k + 1 if method == "knn" else 3
+
+
 def _check(x, method: str, window: int | None, k: int):
     if not isinstance(method, str) or method not in METHODS:
         raise ValueError(
@@ -83,7 +88,7 @@ def _check(x, method: str, window: int | None, k: int):
             f"entropy_from_samples: method {method!r} is one-dimensional but `x` has "
             f"shape {x.shape}; use method='knn' for d > 1."
         )
-    if n < 3:
+    if n < _fewest(method, k):
         raise ValueError(
             f"entropy_from_samples: spacing estimators need n >= 3 points; got n={n}."
         )
@@ -139,7 +144,7 @@ def _half_sampling(x, method, k, block, key, n_resamples):
     where a half is too small for the estimator (the spread is then unknown)."""
     n = x.shape[0]
     half = n // 2
-    if half < (k + 1 if method == "knn" else 3):
+    if half < _fewest(method, k):
         return jnp.asarray(jnp.inf, x.dtype)
     m = None if method == "knn" else default_window(half)
     if m is not None and not 1 <= m < half / 2:
