@@ -251,7 +251,7 @@ def near_miss(t, y):
 RAMP_EVENTS = (double, late, early, touch, near_miss)
 
 
-def _ramp(y0, terminal):
+def _ramp(y0, terminal, first_step=None):
     terminal = (*terminal, False, False)
     events = tuple(ode.Event(fn, terminal=k) for fn, k in zip(RAMP_EVENTS, terminal))
     return ode.solve_ivp(
@@ -261,8 +261,15 @@ def _ramp(y0, terminal):
         events=events,
         dense_output=True,
         max_steps=64,
+        first_step=first_step,
         **TIGHT,
     )
+
+
+# The first step [0, 0.35]: y' = 1 is integrated exactly, so the next step's error
+# estimate is rounding and the controller makes it at least 0.9 times as long
+# (to 1 when it grows 10x): it holds 0.4, 0.5 and 0.6 whatever the rounding.
+ONE_STEP_OVER = 0.35
 
 
 def _same_step(sol, times):
@@ -272,9 +279,9 @@ def _same_step(sol, times):
 
 
 def test_double_crossing_inside_one_step_is_found():
-    """y = t: (y - 0.4)(y - 0.6) has both roots in the step [0.111, 1] (y' = 1 is
-    integrated exactly, so the step grows 10x each time); both are found."""
-    sol = _ramp(0.0, (False, False, False))
+    """y = t: (y - 0.4)(y - 0.6) has both roots in one step (ONE_STEP_OVER); both
+    are found."""
+    sol = _ramp(0.0, (False, False, False), ONE_STEP_OVER)
     n = int(sol.n_events[0])
     found = np.asarray(sol.t_events[0])[:n]
     assert n == 2 and _same_step(sol, found)
@@ -282,9 +289,9 @@ def test_double_crossing_inside_one_step_is_found():
 
 
 def test_touch_without_sign_change_is_reported_and_near_miss_is_not():
-    """(y - 0.5)**2 touches 0 at t = 0.5 inside the step [0.111, 1]; adding 1e-3
-    it never reaches 0: one occurrence, and none."""
-    sol = _ramp(0.0, (False, False, False))
+    """(y - 0.5)**2 touches 0 at t = 0.5 inside a step (ONE_STEP_OVER); adding
+    1e-3 it never reaches 0: one occurrence, and none."""
+    sol = _ramp(0.0, (False, False, False), ONE_STEP_OVER)
     assert int(sol.n_events[3]) == 1 and int(sol.n_events[4]) == 0
     assert _same_step(sol, np.array([0.4, 0.5, 0.6]))
     # A touch time is ill-conditioned: rounding dg ~ eps |g|max (0.25 here) of g
@@ -317,7 +324,8 @@ def test_touches_next_to_step_boundaries_are_found_under_vmap():
 
 
 def test_earliest_event_wins_not_first_listed():
-    sol = _ramp(0.0, (False, True, True))  # 'late' (0.6) is listed before 'early'
+    # 'late' (0.6) is listed before 'early' (0.4); both in one step
+    sol = _ramp(0.0, (False, True, True), ONE_STEP_OVER)
     assert sol.status == RESULTS.event_occurred
     assert _same_step(sol, np.array([0.4, 0.6]))
     np.testing.assert_allclose(float(sol.t_final), 0.4, rtol=4 * eps(F64))
@@ -473,7 +481,7 @@ def test_cache_reuses_a_program_only_for_the_same_function_reading_the_same_valu
         sol = ode.solve_ivp(lambda t, y: -K * y, (0.0, 1.0), jnp.array([1.0]), **TIGHT)  # noqa: F821
         answers.append(float(sol.y[-1, 0]))
     np.testing.assert_allclose(answers, np.exp([-1.0, -3.0]), rtol=1e-9)
-    cache = ode._compiled.solve_chunk._cached
+    cache = ode._compiled.solve_chunk_quick.on_cpu._cached  # concrete inputs
     size = cache._cache_size()
     g = _growth(0.5)
     for t1 in (1.0, 2.0):  # the same function: one program for both intervals
@@ -481,6 +489,26 @@ def test_cache_reuses_a_program_only_for_the_same_function_reading_the_same_valu
         truth = np.exp(0.5 * t1)
         assert abs(float(sol.y[-1, 0]) - truth) <= 100 * SOLVE_RTOL * truth
     assert cache._cache_size() == size + 1
+
+
+def test_a_solve_of_constants_inside_jit_is_part_of_the_program():
+    """Inside a user's jit, a solve whose inputs are all constants (no tracer among
+    them) is traced into the user's program like any other (it used to take the
+    eager path and fail converting a traced chunk to a Python int)."""
+
+    def solve():
+        sol = ode.solve_ivp(lambda t, y: -y, (0.0, 1.0), np.array([1.0]), **TIGHT)
+        return sol.y[-1, 0]
+
+    def half_life():
+        hit = ode.find_time(
+            lambda t, y: -y, (0.0, 5.0), np.array([1.0]), lambda t, y: y[0] - 0.5
+        )
+        return hit.value, hit.error
+
+    np.testing.assert_allclose(jax.jit(solve)(), np.exp(-1.0), rtol=100 * SOLVE_RTOL)
+    value, error = jax.jit(half_life)()
+    assert abs(float(value) - np.log(2.0)) <= float(error) < 1e-5
 
 
 def van_der_pol(t, u, mu):

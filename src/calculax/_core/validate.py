@@ -36,6 +36,7 @@ __all__ = [
     "callable_",
     "choice",
     "error_if_traced",
+    "staging",
     "in_open_interval",
     "is_traced",
     "nonnegative_float",
@@ -48,6 +49,13 @@ __all__ = [
 def is_traced(x: Any) -> bool:
     """Whether any leaf of ``x`` is a JAX tracer (under ``jit``, ``vmap``, ``grad``)."""
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(x))
+
+
+def staging() -> bool:
+    """Whether JAX is tracing a program here (inside ``jit``, or the body of a
+    ``lax`` loop or branch): there, even a function of constants returns a tracer,
+    so code that runs eagerly on concrete inputs must take its traced path too."""
+    return isinstance(jnp.zeros(()), jax.core.Tracer)
 
 
 def _real_number(where: str, name: str, value: Any, expected: str) -> float:

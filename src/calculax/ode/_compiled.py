@@ -19,11 +19,12 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from .._core.linear_jvp import linear_jvp
+from .._core.quick_compile import QuickJit
 from ._assemble import single
 from ._loop import CODES, Problem, integrate
 from ._methods import jacobian_of, make_stepper, stability_limit
 
-__all__ = ["Chunk", "Inputs", "Options", "solve_chunk"]
+__all__ = ["Chunk", "Inputs", "Options", "solve_chunk", "solve_chunk_quick"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,8 +85,7 @@ class Chunk(eqx.Module):
     dense_info: object
 
 
-@eqx.filter_jit
-def solve_chunk(fun, fns, jac, inputs: Inputs, options: Options):
+def _solve_chunk(fun, fns, jac, inputs: Inputs, options: Options):
     """One chunk, differentiable in every floating input: ``(Chunk, Solution)``,
     the Solution as if the solve were this chunk alone.
 
@@ -106,6 +106,12 @@ def solve_chunk(fun, fns, jac, inputs: Inputs, options: Options):
 
     inputs = eqx.tree_at(lambda i: i.args, inputs, ())
     return linear_jvp(run, primal_from_jacobian=True)(array_args, inputs)
+
+
+# solve_chunk_quick compiles faster: for concrete inputs outside jit only
+# (_core/quick_compile.py).
+solve_chunk_quick = QuickJit(_solve_chunk)
+solve_chunk = solve_chunk_quick.traced
 
 
 def _run(fun, fns, jac, options: Options, inputs: Inputs) -> tuple:

@@ -208,9 +208,10 @@ def _locate(method: Method, steps: Booked, fields, used):
         def locate():
             return jax.vmap(lambda *i: _locate_one(method, i))(*item)
 
-        def skip():
-            return jax.tree.map(
-                lambda x: jnp.full(x.shape, jnp.nan, x.dtype), jax.eval_shape(locate)
+        def skip():  # the shapes of locate's results, without tracing it again
+            return (
+                jnp.full((_CHUNK,), jnp.nan, item[0].dtype),
+                jnp.full((_CHUNK, n), jnp.nan, item[2].dtype),
             )
 
         return None, lax.cond(any_member(item[-1].any()), locate, skip)

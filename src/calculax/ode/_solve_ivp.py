@@ -11,7 +11,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .._core.results import finish
-from .._core.validate import boolean, is_traced
+from .._core.validate import boolean, is_traced, staging
 from ._cache import function_key
 from ._checks import (
     as_events,
@@ -196,7 +196,9 @@ def solve_ivp(
     jac_kind, jac_value = check_jac(jac, y0, dtype)
     if t_eval is not None:
         t_eval = check_t_eval(t_eval, t_span, dtype)
-    traced = is_traced((t_span, y0, args, rtol, atol, t_eval, max_step, first_step))
+    traced = staging() or is_traced(
+        (t_span, y0, args, rtol, atol, t_eval, max_step, first_step)
+    )
     if traced and any(e.max_events is None for e in events):
         raise ValueError(
             "solve_ivp: Event(max_events=None) needs concrete inputs (outside jit, "

@@ -1,0 +1,54 @@
+"""Compiling a one-off program quickly: an XLA option for programs run once or twice.
+
+A script that asks one question (when does ``y`` reach 0.8?) runs one compiled
+program for a few milliseconds, and pays for its compilation first: on CPU, most
+of that is XLA's code generation. XLA's option ``xla_cpu_use_fusion_emitters =
+False`` emits each fused kernel with its established element-wise emitters
+instead of its newer fusion emitters, which compile faster and compute the same
+numbers (the same IEEE operations in the same order: every ODE test gives
+bit-identical results either way).
+
+Measured on a 2-core CPU, fresh processes (``benchmarks/cold_start.py``; the seed's
+``find_time`` at rtol 1e-10, one Dopri8 program with an event): XLA compile
+2.1 s -> 1.0 s, the whole script 3.2 s -> 2.1 s beyond ``import jax``; a
+12,000-step solve of a 6-dimensional spring with events ran 0.32 s -> 0.34 s.
+(LLVM's optimisation level 0 would save another 0.35 s of compile, but changes
+the rounding, and so the steps, of a solve, and ran a ``vmap`` ensemble 6.7x
+slower: not used.)
+
+Only programs called with concrete inputs outside any transformation of the
+user's use the option: JAX accepts compile options only on a top-level ``jit``,
+and a program inside a user's ``jit`` is compiled as part of the user's
+program, with the user's options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+
+__all__ = ["QUICK_CPU_OPTIONS", "QuickJit"]
+
+QUICK_CPU_OPTIONS: dict[str, Any] = {"xla_cpu_use_fusion_emitters": False}
+
+
+class QuickJit:
+    """``equinox.filter_jit(fun)`` (``.traced``, for use anywhere) and, called
+    directly, a version compiled with :data:`QUICK_CPU_OPTIONS` on CPU (``.on_cpu``;
+    the same as ``.traced`` on other backends): call it only with concrete inputs
+    and outside ``jit`` (module docstring)."""
+
+    def __init__(self, fun: Callable):
+        self.traced = eqx.filter_jit(fun)
+        # filter_jit passes jax.jit's keywords on (its stubs do not list them)
+        self.on_cpu = eqx.filter_jit(  # type: ignore[call-overload]
+            fun, compiler_options=QUICK_CPU_OPTIONS
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if jax.default_backend() == "cpu":
+            return self.on_cpu(*args, **kwargs)
+        return self.traced(*args, **kwargs)
