@@ -4,17 +4,19 @@ A script that asks one question (when does ``y`` reach 0.8?) runs one compiled
 program for a few milliseconds, and pays for its compilation first: on CPU, most
 of that is XLA's code generation. XLA's option ``xla_cpu_use_fusion_emitters =
 False`` emits each fused kernel with its established element-wise emitters
-instead of its newer fusion emitters, which compile faster and compute the same
-numbers (the same IEEE operations in the same order: every ODE test gives
-bit-identical results either way).
+instead of its newer fusion emitters, which compile faster. The operations are
+the same IEEE operations (no fast-math); a reduction may add in another order,
+so results can differ by rounding (with the option set for every program, every
+ODE test gave bit-identical results and ``calculax tour`` differed in the last
+bit of two of its numbers).
 
 Measured on a 2-core CPU, fresh processes (``benchmarks/cold_start.py``; the seed's
 ``find_time`` at rtol 1e-10, one Dopri8 program with an event): XLA compile
 2.1 s -> 1.0 s, the whole script 3.2 s -> 2.1 s beyond ``import jax``; a
 12,000-step solve of a 6-dimensional spring with events ran 0.32 s -> 0.34 s.
-(LLVM's optimisation level 0 would save another 0.35 s of compile, but changes
-the rounding, and so the steps, of a solve, and ran a ``vmap`` ensemble 6.7x
-slower: not used.)
+LLVM's optimisation level 0 (``xla_backend_optimization_level``) would save
+another 0.35 s of compile, but it changed the rounding, and so the steps, of
+that solve, and ran a ``vmap`` ensemble 6.7x slower: not used.
 
 Only programs called with concrete inputs outside any transformation of the
 user's use the option: JAX accepts compile options only on a top-level ``jit``,
