@@ -393,6 +393,28 @@ def test_under_jit_the_front_returns_padded_arrays_and_status(zero_crossing):
     assert np.isnan(times[1])  # padded
 
 
+def test_under_jit_a_solve_of_constants_is_traced_too(zero_crossing):
+    """Nothing traced among the inputs, but inside jit: the padded layout (the
+    SciPy path would need concrete values and raised)."""
+    event = zero_crossing(1)
+
+    @jax.jit
+    def first_zero():
+        sol = solve_ivp(
+            oscillator,
+            (0.0, 10.0),
+            np.array([1.0, 0.0]),
+            events=event,
+            rtol=1e-10,
+            atol=1e-12,
+        )
+        return sol.status, sol.t_events[0]
+
+    status, times = first_zero()
+    assert int(status) == 1
+    np.testing.assert_allclose(times[0], np.pi / 2, rtol=1e-8)
+
+
 @pytest.mark.parametrize(
     "fun, events, fragment",
     [

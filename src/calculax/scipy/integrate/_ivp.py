@@ -11,7 +11,7 @@ import jax
 import numpy as np
 
 from ... import ode
-from ..._core.validate import is_traced
+from ..._core.validate import is_traced, staging
 from ._functions import (
     _SLOTS,
     Host,
@@ -144,7 +144,7 @@ def solve_ivp(
         raise ValueError(f"`method` must be one of {list(METHODS)} or OdeSolver class.")
     if not callable(fun):
         raise TypeError(f"`fun` must be callable; got {type(fun).__name__}.")
-    if is_traced((t_span, y0, t_eval)):
+    if staging() or is_traced((t_span, y0, t_eval)):
         return _traced(*call, options)
     t0, tf = map(float, t_span)
     args = _args(args)
