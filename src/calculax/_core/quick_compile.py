@@ -10,10 +10,11 @@ so results can differ by rounding (with the option set for every program, every
 ODE test gave bit-identical results and ``calculax tour`` differed in the last
 bit of two of its numbers).
 
-Measured on a 2-core CPU, fresh processes (``benchmarks/cold_start.py``; the seed's
-``find_time`` at rtol 1e-10, one Dopri8 program with an event): XLA compile
-2.1 s -> 1.0 s, the whole script 3.2 s -> 2.1 s beyond ``import jax``; a
-12,000-step solve of a 6-dimensional spring with events ran 0.32 s -> 0.34 s.
+Measured on a 2-core CPU, fresh processes (``benchmarks/cold_start.py`` and
+``benchmarks/ode_compile_options.py``; the seed's ``find_time`` at rtol 1e-10, one
+Dopri8 program with an event): XLA compile 2.1 s -> 1.0 s, the whole script
+3.2 s -> 2.1 s beyond ``import jax``; a 12,000-step solve of a 6-dimensional
+spring with events ran 1.03 times as long, with the same steps.
 LLVM's optimisation level 0 (``xla_backend_optimization_level``) would save
 another 0.35 s of compile, but it changed the rounding, and so the steps, of
 that solve, and ran a ``vmap`` ensemble 6.7x slower: not used.
