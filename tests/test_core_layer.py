@@ -106,3 +106,22 @@ def test_imports_flow_one_way():
     assert {m for m in _imports(SRC / "_core") if not m.startswith("_")} == set()
     assert "audit" not in _imports(SRC / "derivatives")
     assert "_tour" not in _imports(SRC / "audit")
+
+
+def test_quick_jit_compiles_quickly_only_at_the_top_level():
+    """QuickJit runs its quickly-compiled program for concrete inputs outside jit,
+    and its plain one otherwise: JAX refuses compile options on a nested jit, so
+    calling the quick program inside a user's jit (even with constants) would
+    raise."""
+    from calculax._core.quick_compile import QuickJit
+
+    f = QuickJit(lambda x: jnp.sin(x) * 2)
+    truth = 2 * math.sin(0.5)
+    quick = int(jax.default_backend() == "cpu")  # other backends: the plain one
+    assert float(f(0.5)) == pytest.approx(truth, rel=1e-6)
+    assert f.on_cpu._cached._cache_size() == quick  # the concrete call
+    assert float(jax.jit(lambda: f(0.5))()) == pytest.approx(truth, rel=1e-6)
+    assert float(jax.jit(f)(0.5)) == pytest.approx(truth, rel=1e-6)
+    np.testing.assert_allclose(jax.vmap(f)(jnp.full(2, 0.5)), truth, rtol=1e-6)
+    assert float(jax.grad(f)(0.5)) == pytest.approx(2 * math.cos(0.5), rel=1e-6)
+    assert f.on_cpu._cached._cache_size() == quick  # none of those used it

@@ -33,16 +33,18 @@ from typing import Any
 import equinox as eqx
 import jax
 
+from .validate import is_traced, staging
+
 __all__ = ["QUICK_CPU_OPTIONS", "QuickJit"]
 
 QUICK_CPU_OPTIONS: dict[str, Any] = {"xla_cpu_use_fusion_emitters": False}
 
 
 class QuickJit:
-    """``equinox.filter_jit(fun)`` (``.traced``, for use anywhere) and, called
-    directly, a version compiled with :data:`QUICK_CPU_OPTIONS` on CPU (``.on_cpu``;
-    the same as ``.traced`` on other backends): call it only with concrete inputs
-    and outside ``jit`` (module docstring)."""
+    """``equinox.filter_jit(fun)`` (``.traced``) and a version compiled with
+    :data:`QUICK_CPU_OPTIONS` (``.on_cpu``). Called, it runs ``.on_cpu`` on CPU when
+    no argument is traced and JAX is not staging a program (``jit``, a ``lax``
+    loop's body), ``.traced`` otherwise (module docstring)."""
 
     def __init__(self, fun: Callable):
         self.traced = eqx.filter_jit(fun)
@@ -52,6 +54,10 @@ class QuickJit:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if jax.default_backend() == "cpu":
+        if (
+            jax.default_backend() == "cpu"
+            and not staging()
+            and not is_traced((args, kwargs))
+        ):
             return self.on_cpu(*args, **kwargs)
         return self.traced(*args, **kwargs)
