@@ -132,10 +132,33 @@ def _logaddexp_partial(row, orders):
     return (-1) ** j * helpers.sigmoid_derivative(d, i + j - 1)
 
 
+def _arctan2_partial(row, orders):
+    # arctan2(a, b) = Im log(b + i a): with z = b + i a, d/db = d/dz and d/da = i d/dz
+    # on log (either side of its cut), so the partial of orders (i, j) is
+    # Im(i**i (-1)**(n-1) (n-1)! / z**n), n = i + j >= 1; exact enough at 5 x 2100
+    # bits for any two float64 (z**5 of 53-bit parts 2**+-1100 apart).
+    a, b = (mpmath.mpf(float(v)) for v in row)
+    i, j = orders
+    n = i + j
+    if n == 0:
+        return mpmath.atan2(a, b)
+    with mpmath.workprec(5 * 2100):
+        z = mpmath.mpc(b, a)
+        value = mpmath.j**i * (-1) ** (n - 1) * mpmath.factorial(n - 1) / z**n
+    return +mpmath.im(value)
+
+
 BINARY = [
     Case("divide", cnp.divide, jnp.divide, lambda a, b: a / b, skip=_any_zero),
     Case("hypot", cnp.hypot, jnp.hypot, mpmath.hypot, skip=_all_zero),
-    Case("arctan2", cnp.arctan2, jnp.arctan2, mpmath.atan2, skip=_all_zero),
+    Case(
+        "arctan2",
+        cnp.arctan2,
+        jnp.arctan2,
+        mpmath.atan2,
+        skip=_all_zero,
+        partial=_arctan2_partial,
+    ),
     Case(
         "logaddexp",
         cnp.logaddexp,
