@@ -38,7 +38,7 @@ jax.monitoring.register_event_time_span_listener(span)
 import calculax.ode as ode
 import calculax.ode._chunks as chunks
 if sys.argv[1] == "default":
-    chunks.solve_chunk_quick = chunks.solve_chunk
+    chunks.solve_chunk = chunks.solve_chunk.traced
 def fun(t, y):
     return 0.01 * y * (1 - y)
 def hit(t, y):

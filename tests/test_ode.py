@@ -481,7 +481,7 @@ def test_cache_reuses_a_program_only_for_the_same_function_reading_the_same_valu
         sol = ode.solve_ivp(lambda t, y: -K * y, (0.0, 1.0), jnp.array([1.0]), **TIGHT)  # noqa: F821
         answers.append(float(sol.y[-1, 0]))
     np.testing.assert_allclose(answers, np.exp([-1.0, -3.0]), rtol=1e-9)
-    cache = ode._compiled.solve_chunk_quick.on_cpu._cached  # concrete inputs
+    cache = ode._compiled.solve_chunk.on_cpu._cached  # concrete inputs
     size = cache._cache_size()
     g = _growth(0.5)
     for t1 in (1.0, 2.0):  # the same function: one program for both intervals

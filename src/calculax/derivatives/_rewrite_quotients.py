@@ -144,7 +144,7 @@ def _quotient_of_monomial(graph: Graph, eqn) -> Rewrite | None:
     if not all(isinstance(n, int) for n in bases.values()):
         return fractional_power_rewrite(graph, eqn)
     power = graph.power_of(numerator)
-    first, n_first = next(iter(bases.items()))
+    n_first = next(iter(bases.values()))
     u, m = power if power is not None and _is_real(power[0]) else (None, 0)
     total = sum(abs(n) for n in bases.values())
     if total == 1 and n_first == 1 and m >= 2:
@@ -164,7 +164,7 @@ def _quotient_of_monomial(graph: Graph, eqn) -> Rewrite | None:
     if total < 2:
         return None  # a / (c y): the division rule is already stable
     if len(bases) == 1 and c == 1:
-        name = f"x / y**{next(iter(bases.values()))} -> repeated division"
+        name = f"x / y**{n_first} -> repeated division"
     else:
         name = "x / (c y**n ...) -> repeated division"
     if m >= 2 and n_first >= 2:

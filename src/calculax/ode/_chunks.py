@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from ._assemble import several, unravel
-from ._compiled import Inputs, Options, solve_chunk, solve_chunk_quick
+from ._compiled import Inputs, Options, solve_chunk
 from ._loop import CODES
 from ._methods import METHODS, STIFF_METHOD
 from ._radau import RadauInterpolation
@@ -52,14 +52,14 @@ def run(request: Request) -> Solution:
     inputs, options = request.inputs, request.options
     found = np.zeros(len(request.fns), int)
     switches = 0
-    # Concrete inputs: the program runs once per chunk, so compile it quickly.
-    solve = solve_chunk if request.traced else solve_chunk_quick
     while True:
         detect = bool(request.explicit) and not request.traced
         options = dataclasses.replace(
             options, detect_stiffness=detect and switches < _MAX_SWITCHES
         )
-        chunk, solution = solve(request.fun, request.fns, request.jac, inputs, options)
+        chunk, solution = solve_chunk(
+            request.fun, request.fns, request.jac, inputs, options
+        )
         chunks.append((inputs, chunk))
         methods.append(options.method)
         if request.traced:

@@ -24,7 +24,7 @@ from ._assemble import single
 from ._loop import CODES, Problem, integrate
 from ._methods import jacobian_of, make_stepper, stability_limit
 
-__all__ = ["Chunk", "Inputs", "Options", "solve_chunk", "solve_chunk_quick"]
+__all__ = ["Chunk", "Inputs", "Options", "solve_chunk"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,10 +108,9 @@ def _solve_chunk(fun, fns, jac, inputs: Inputs, options: Options):
     return linear_jvp(run, primal_from_jacobian=True)(array_args, inputs)
 
 
-# solve_chunk_quick compiles faster: for concrete inputs outside jit only
-# (_core/quick_compile.py).
-solve_chunk_quick = QuickJit(_solve_chunk)
-solve_chunk = solve_chunk_quick.traced
+# Concrete inputs outside jit: compiled quickly (_core/quick_compile.py); traced
+# ones: solve_chunk.traced, part of the caller's program.
+solve_chunk = QuickJit(_solve_chunk)
 
 
 def _run(fun, fns, jac, options: Options, inputs: Inputs) -> tuple:

@@ -88,9 +88,11 @@ def _check(x, method: str, window: int | None, k: int):
             f"entropy_from_samples: method {method!r} is one-dimensional but `x` has "
             f"shape {x.shape}; use method='knn' for d > 1."
         )
-    if n < _fewest(method, k):
+    fewest = _fewest(method, k)
+    if n < fewest:
         raise ValueError(
-            f"entropy_from_samples: spacing estimators need n >= 3 points; got n={n}."
+            f"entropy_from_samples: spacing estimators need n >= {fewest} points; "
+            f"got n={n}."
         )
     if window is None:
         # SciPy's default floor(sqrt(n) + 1/2), kept below n/2 (n = 3, 4 give 1).
